@@ -1,0 +1,152 @@
+# vantage: multi-vantage DNS checker. See README.md.
+#
+#   make                 build libraries and the three programs into bin/
+#   make check           install missing packages, build, run every test tier
+#   make SANITIZE=1 ...  the same with AddressSanitizer and UBSan
+#   make install         PREFIX (/usr/local) and DESTDIR honoured
+#   make format          apply .clang-format to every C file
+#   make demo            the demo (see README.md)
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 30
+
+PKGS      := libzmq libcares msgpack libsodium ldns sqlite3 inih jansson libpsl
+TEST_PKGS := cmocka
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -I. -DVANTAGE_VERSION='"$(VERSION)"' \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+BUILD   := build-san
+else
+BUILD   := build
+endif
+
+BIN := bin
+LIB := $(BUILD)/lib
+
+COMMON_SRC := $(wildcard common/*.c)
+PROTO_SRC  := $(wildcard proto/*.c)
+AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
+COORD_SRC  := $(filter-out coordinator/coord_main.c coordinator/ctl_main.c,$(wildcard coordinator/*.c))
+
+objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_COMMON := $(LIB)/libvantage-common.a
+LIB_PROTO  := $(LIB)/libvantage-proto.a
+LIB_AGENT  := $(LIB)/libvantage-agent.a
+LIB_COORD  := $(LIB)/libvantage-coord.a
+# Link order: users before what they use.
+ALL_LIBS   := $(LIB_AGENT) $(LIB_COORD) $(LIB_PROTO) $(LIB_COMMON)
+
+PROGS := $(BIN)/vantage-agent $(BIN)/vantage-coord $(BIN)/vantagectl
+
+.PHONY: all check unit fuzz lab-test install uninstall format format-check clean demo deps
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_COMMON): $(call objs,$(COMMON_SRC))
+$(LIB_PROTO):  $(call objs,$(PROTO_SRC))
+$(LIB_AGENT):  $(call objs,$(AGENT_SRC))
+$(LIB_COORD):  $(call objs,$(COORD_SRC))
+$(LIB)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/vantage-agent: $(BUILD)/agent/main.o $(ALL_LIBS)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+$(BIN)/vantage-coord: $(BUILD)/coordinator/coord_main.o $(ALL_LIBS)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+$(BIN)/vantagectl: $(BUILD)/coordinator/ctl_main.o $(ALL_LIBS)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+# --- tests -----------------------------------------------------------------
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS))
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(TEST_LIBS) $(LDLIBS)
+
+deps:
+	@./deploy/install-deps.sh
+
+# The README's test command. Installs what it needs, then every tier.
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) cli-test
+	$(MAKE) fuzz
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; VANTAGE_BIN=$(CURDIR)/$(BIN) $$t; done
+
+cli-test: $(PROGS)
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/cli/run.sh
+
+# libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD := build-fuzz
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -I. -DVANTAGE_VERSION='"$(VERSION)"' \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              $(shell pkg-config --cflags $(PKGS))
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(PROTO_SRC) $(AGENT_SRC) $(wildcard */*.h)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(PROTO_SRC) $(AGENT_SRC) $(LDLIBS)
+
+fuzz: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  echo "== fuzz $$n ($(FUZZ_TIME) s)"; \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 \
+	    -max_len=65536 -print_final_stats=0 \
+	    $(FUZZ_BUILD)/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3; \
+	  test $${PIPESTATUS:-0} = 0; \
+	done
+
+# --- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BIN)/vantagectl $(DESTDIR)$(PREFIX)/bin/vantagectl
+	install -m 0755 $(BIN)/vantage-agent $(DESTDIR)$(PREFIX)/sbin/vantage-agent
+	install -m 0755 $(BIN)/vantage-coord $(DESTDIR)$(PREFIX)/sbin/vantage-coord
+	install -d $(DESTDIR)$(PREFIX)/share/doc/vantage
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vantage/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/vantagectl $(DESTDIR)$(PREFIX)/sbin/vantage-agent \
+	      $(DESTDIR)$(PREFIX)/sbin/vantage-coord
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/vantage
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
+format:
+	clang-format -i $(C_FILES)
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
+
+demo: deps
+	@./tests/demo/demo.sh
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

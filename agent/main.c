@@ -1,0 +1,68 @@
+/*
+ * agent/main.c - vantage-agent: parse the command line and dispatch.
+ *
+ *   vantage-agent keygen PATH        write a key pair
+ *   vantage-agent -c FILE [-n]       the daemon (issue 4), -n: check config
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/keygen.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vantage-agent [-c FILE] [-n] [-d]\n"
+                 "       vantage-agent keygen [--force] PATH\n"
+                 "       vantage-agent --help | --version\n"
+                 "\n"
+                 "The vantage agent looks at DNS from where it runs and reports signed\n"
+                 "observations to a vantage coordinator.\n"
+                 "\n"
+                 "  -c, --config FILE  configuration file (default /etc/vantage/agent.conf)\n"
+                 "  -n, --check-config check the configuration and exit\n"
+                 "  -d, --foreground   stay in the foreground, log to stderr\n"
+                 "  -h, --help         show this help\n"
+                 "  -V, --version      show the version\n"
+                 "\n"
+                 "commands:\n"
+                 "  keygen PATH        write a new Ed25519 secret key to PATH (0600) and\n"
+                 "                     its public key to PATH.pub\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+        return keygen_main("vantage-agent", argc - 1, argv + 1);
+
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'n'},
+        {"foreground", no_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:ndhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+        case 'n':
+        case 'd':
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("vantage-agent %s\n", VANTAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vantage-agent: unknown command '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    fprintf(stderr, "vantage-agent: the agent daemon is not built yet; only keygen works\n");
+    return 1;
+}

@@ -1,0 +1,249 @@
+/*
+ * proto/msg.h - the message catalogue: every message type and its body.
+ *
+ * Bodies are msgpack maps (see proto/schema.h): a reader ignores keys it does
+ * not know, so a newer peer may add fields without a version change. Optional
+ * scalars have a has_* flag; optional strings are NULL when absent. Decoded
+ * messages keep all their strings and arrays in the arena of their
+ * proto_msg; proto_msg_clear() frees them.
+ *
+ * docs/protocol.md documents every message and field; keep it in step.
+ */
+#ifndef VANTAGE_PROTO_MSG_H
+#define VANTAGE_PROTO_MSG_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "proto/schema.h"
+#include "proto/status.h"
+
+/* Protocol versions this build speaks and accepts. */
+#define PROTO_VERSION     1
+#define PROTO_VERSION_MIN 1
+#define PROTO_VERSION_MAX 1
+
+/* Limits that hold for every frame. */
+#define PROTO_FRAME_MAX (1024 * 1024) /* bytes in one envelope */
+#define PROTO_DEPTH_MAX 16            /* nested arrays/maps */
+#define PROTO_ITEMS_MAX 131072        /* msgpack objects in one frame */
+#define PROTO_ID_MAX    63            /* agent and coordinator ids, bytes */
+#define PROTO_NAME_MAX  1024          /* DNS names and other short strings */
+#define PROTO_TEXT_MAX  65535         /* free text and canonical RR sets */
+#define PROTO_BATCH_MAX 4096          /* observations or findings in one RESULTS */
+
+/* Message types; the numbers are on the wire and never reused. */
+typedef enum proto_type {
+    PROTO_HELLO = 1,     /* agent -> coordinator, after every (re)connect */
+    PROTO_WELCOME = 2,   /* coordinator -> agent, answer to HELLO */
+    PROTO_PLAN = 3,      /* coordinator -> agent, the monitors to run */
+    PROTO_CHECK = 4,     /* coordinator -> agent, an on-demand check */
+    PROTO_RESULTS = 5,   /* agent -> coordinator, a batch of observations */
+    PROTO_ACK = 6,       /* coordinator -> agent, a batch is stored */
+    PROTO_HEARTBEAT = 7, /* both ways, liveness and clock offset */
+} proto_type;
+
+#define PROTO_TYPE_FIRST PROTO_HELLO
+#define PROTO_TYPE_LAST  PROTO_HEARTBEAT
+
+/* One resolver an agent can ask. */
+typedef struct proto_resolver {
+    const char *name; /* what checks call it: "local", "auth", "127.0.11.1:5301" */
+    const char *addr; /* address[:port] it sends to; NULL for "auth" */
+    const char *kind; /* "local", "public" or "auth" */
+} proto_resolver;
+
+/* HELLO: who the agent is. */
+typedef struct proto_hello {
+    const char *agent_id;       /* same as the envelope sender */
+    const char *region;         /* the agent's region */
+    const char *software;       /* software version, e.g. "0.1.0" */
+    uint32_t proto_min;         /* lowest protocol version it accepts */
+    uint32_t proto_max;         /* highest protocol version it accepts */
+    proto_resolver *resolvers;  /* resolvers it has */
+    size_t n_resolvers;         /* count of resolvers */
+    uint64_t next_seq;          /* the sequence number it will use next */
+    uint64_t spool_backlog;     /* batches waiting in its spool */
+    uint64_t spool_dropped;     /* batches dropped from a full spool since the last HELLO */
+    int64_t started_ms;         /* when the agent process started, agent clock */
+} proto_hello;
+
+/* WELCOME: what the coordinator has stored of this agent. */
+typedef struct proto_welcome {
+    const char *agent_id;    /* the agent being welcomed */
+    uint64_t highest_seq;    /* highest sequence number stored from it */
+    bool has_highest_seq;    /* false when nothing is stored yet */
+    uint64_t stored_batches; /* batches stored from it in all */
+    uint32_t heartbeat_ms;   /* the heartbeat interval the agent should use */
+    uint32_t proto_version;  /* the protocol version the coordinator will send */
+} proto_welcome;
+
+/* One monitor of a PLAN. */
+typedef struct proto_monitor {
+    const char *name;       /* monitor name, unique within the plan */
+    const char *qname;      /* domain name checked */
+    const char **types;     /* record type names ("MX", "A", ...) */
+    size_t n_types;         /* count of types */
+    const char *profile;    /* "mail" or NULL */
+    const char **resolvers; /* resolver names: "local", "auth", "ADDR[:PORT]" */
+    size_t n_resolvers;     /* count of resolvers */
+    uint32_t interval_s;    /* seconds between runs */
+    bool geo;               /* answers may differ by region */
+} proto_monitor;
+
+/* PLAN: the whole set of monitors an agent runs; replaces the previous one. */
+typedef struct proto_plan {
+    uint64_t generation;     /* increases with every config change */
+    proto_monitor *monitors; /* the monitors */
+    size_t n_monitors;       /* count of monitors */
+} proto_plan;
+
+/* CHECK: run one check now and answer with RESULTS carrying check_id. */
+typedef struct proto_check {
+    uint64_t check_id;      /* chosen by the coordinator, echoed in RESULTS */
+    const char *qname;      /* domain name */
+    const char **types;     /* record type names */
+    size_t n_types;         /* count of types */
+    const char *profile;    /* "mail" or NULL */
+    const char **resolvers; /* resolver names; none = the agent's defaults */
+    size_t n_resolvers;     /* count of resolvers */
+    uint32_t deadline_ms;   /* the whole check must end within this */
+} proto_check;
+
+/* Why an observation has no usable answer. */
+typedef enum proto_fail {
+    PROTO_FAIL_NONE = 0,     /* an answer (NOERROR or NXDOMAIN) */
+    PROTO_FAIL_TIMEOUT = 1,  /* no answer within the tries */
+    PROTO_FAIL_REFUSED = 2,  /* REFUSED */
+    PROTO_FAIL_SERVFAIL = 3, /* SERVFAIL */
+    PROTO_FAIL_NETWORK = 4,  /* could not send: unreachable, connection refused */
+    PROTO_FAIL_MALFORMED = 5,/* the answer could not be parsed or did not match */
+    PROTO_FAIL_OTHER = 6,    /* another rcode (NOTIMP, FORMERR, ...) */
+    PROTO_FAIL_INCOMPLETE = 7/* the check's deadline passed first */
+} proto_fail;
+
+/* Header flags of an observation. */
+#define PROTO_FLAG_AA 0x01 /* authoritative answer */
+#define PROTO_FLAG_AD 0x02 /* authenticated data */
+#define PROTO_FLAG_TC 0x04 /* truncated (seen on UDP, before any TCP retry) */
+#define PROTO_FLAG_RA 0x08 /* recursion available */
+
+/* One answer to one question from one resolver. */
+typedef struct proto_obs {
+    int64_t t_ms;           /* when the answer arrived, agent clock, ms since the epoch */
+    const char *resolver;   /* resolver name as in HELLO, or the auth server's address */
+    const char *kind;       /* "local", "public" or "auth" */
+    const char *server;     /* auth: the name server's host name; else NULL */
+    const char *nsid;       /* NSID the server returned (RFC 5001), or NULL */
+    const char *qname;      /* question name, canonical (lower case, trailing dot) */
+    uint16_t qtype;         /* question type number */
+    uint8_t rcode;          /* DNS rcode */
+    uint8_t flags;          /* PROTO_FLAG_* */
+    uint8_t transport;      /* 0 UDP, 1 TCP */
+    uint8_t fail;           /* proto_fail */
+    const char *rrset;      /* canonical answer RR set (common/rrset.h), "" when empty */
+    uint32_t ttl_min;       /* smallest remaining TTL of the answer */
+    bool has_ttl;           /* ttl_min is set */
+    uint32_t soa_serial;    /* serial of an SOA in the answer or authority section */
+    bool has_soa_serial;    /* soa_serial is set */
+    uint32_t neg_ttl;       /* remaining negative-caching TTL (RFC 2308 §3) */
+    bool has_neg_ttl;       /* neg_ttl is set */
+    uint16_t *ede;          /* Extended DNS Error codes (RFC 8914) */
+    size_t n_ede;           /* count of ede */
+    const char *ede_text;   /* EXTRA-TEXT of the first EDE, or NULL */
+    uint32_t rtt_us;        /* round-trip time in microseconds */
+} proto_obs;
+
+/* Severity of a finding; also the monitoring-plugin exit code. */
+typedef enum proto_severity {
+    PROTO_SEV_INFO = 0,
+    PROTO_SEV_WARNING = 1,
+    PROTO_SEV_CRITICAL = 2,
+} proto_severity;
+
+/* One finding of a profile. */
+typedef struct proto_finding {
+    const char *code;     /* stable code, e.g. "MX_TARGET_CNAME" (docs/checks.md) */
+    uint8_t severity;     /* proto_severity */
+    const char *name;     /* the DNS name it concerns */
+    const char *message;  /* a sentence a person understands */
+    const char *resolver; /* resolver it was seen at, or NULL when not one */
+} proto_finding;
+
+/* RESULTS: a batch of observations and findings, one signature for all. */
+typedef struct proto_results {
+    uint64_t check_id;        /* the CHECK this answers, 0 for monitor runs */
+    const char *monitor;      /* monitor name, or NULL */
+    bool incomplete;          /* the deadline cut the run short */
+    proto_obs *obs;           /* observations */
+    size_t n_obs;             /* count of obs */
+    proto_finding *findings;  /* findings */
+    size_t n_findings;        /* count of findings */
+} proto_results;
+
+/* ACK: the batch with this sequence number is durably stored. */
+typedef struct proto_ack {
+    uint64_t seq;   /* the batch's sequence number */
+    bool duplicate; /* it had been stored before */
+} proto_ack;
+
+/* HEARTBEAT: liveness, and timestamps for the clock offset (NTP style). */
+typedef struct proto_heartbeat {
+    int64_t echo_ts_ms;     /* send timestamp of the last heartbeat received from the peer */
+    int64_t echo_rx_ms;     /* when that heartbeat arrived, this sender's clock */
+    bool has_echo;          /* echo_* are set */
+    uint64_t spool_backlog; /* agent: batches waiting in its spool */
+} proto_heartbeat;
+
+/* The fields every envelope carries besides the body. */
+typedef struct proto_header {
+    uint32_t version;                /* protocol version of the envelope */
+    uint32_t type;                   /* proto_type */
+    char sender[PROTO_ID_MAX + 1];   /* sender id */
+    char recipient[PROTO_ID_MAX + 1];/* recipient id */
+    uint64_t seq;                    /* sender's sequence number */
+    int64_t ts_ms;                   /* send timestamp, sender clock, ms since the epoch */
+} proto_header;
+
+/* A decoded message. */
+typedef struct proto_msg {
+    proto_header hdr; /* envelope fields */
+    union {
+        proto_hello hello;
+        proto_welcome welcome;
+        proto_plan plan;
+        proto_check check;
+        proto_results results;
+        proto_ack ack;
+        proto_heartbeat heartbeat;
+    } body;           /* by hdr.type */
+    arena_t *arena;   /* owns every string and array of body */
+} proto_msg;
+
+/* Schema of a message type's body, or NULL for an unknown type. */
+const pschema *proto_msg_schema(uint32_t type);
+
+/* "HELLO", ... or NULL for an unknown type. */
+const char *proto_type_name(uint32_t type);
+
+/* True for a valid identifier: 1..63 bytes of [A-Za-z0-9._-]. */
+bool proto_id_ok(const char *id, size_t len);
+
+/* Pack the body of the given type. */
+proto_status proto_body_encode(uint32_t type, const void *body, msgpack_packer *pk,
+                               proto_error *err);
+
+/*
+ * Decode a body of the given type into msg->body, allocating msg->arena.
+ * On failure msg->arena is freed and the body left zeroed.
+ */
+proto_status proto_body_decode(uint32_t type, const msgpack_object *in, proto_msg *msg,
+                               proto_error *err);
+
+/* Free what a decoded message owns; the struct may be reused. */
+void proto_msg_clear(proto_msg *msg);
+
+#endif
