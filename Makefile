@@ -12,7 +12,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 CC         ?= cc
 FUZZ_CC    ?= clang
-FUZZ_TIME  ?= 30
+FUZZ_TIME  ?= 15
 
 PKGS      := libzmq libcares msgpack libsodium ldns sqlite3 inih jansson libpsl
 TEST_PKGS := cmocka
@@ -51,7 +51,7 @@ ALL_LIBS   := $(LIB_AGENT) $(LIB_COORD) $(LIB_PROTO) $(LIB_COMMON)
 
 PROGS := $(BIN)/vantage-agent $(BIN)/vantage-coord $(BIN)/vantagectl
 
-.PHONY: all check unit fuzz lab-test install uninstall format format-check clean demo deps
+.PHONY: all check unit cli-test fuzz fuzz-corpus install uninstall format format-check clean demo deps
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -83,7 +83,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS))
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(ALL_LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(TEST_LIBS) $(LDLIBS)
 
@@ -103,25 +103,35 @@ unit: $(UNIT_BINS)
 cli-test: $(PROGS)
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/cli/run.sh
 
-# libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each.
+# libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each
+# (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
+FUZZ_SRC   := $(COMMON_SRC) $(PROTO_SRC)
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -I. -DVANTAGE_VERSION='"$(VERSION)"' \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(PROTO_SRC) $(AGENT_SRC) $(wildcard */*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard */*.h)
 	@mkdir -p $(FUZZ_BUILD)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(PROTO_SRC) $(AGENT_SRC) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(LDLIBS)
 
 fuzz: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  echo "== fuzz $$n ($(FUZZ_TIME) s)"; \
-	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
-	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 \
-	    -max_len=65536 -print_final_stats=0 \
-	    $(FUZZ_BUILD)/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3; \
-	  test $${PIPESTATUS:-0} = 0; \
+	  rm -rf $(FUZZ_BUILD)/corpus-$$n; mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	  if ! $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 \
+	      -max_len=65536 -artifact_prefix=$(FUZZ_BUILD)/$$n- \
+	      $(FUZZ_BUILD)/corpus-$$n tests/fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+	    tail -n 60 $(FUZZ_BUILD)/$$n.log; echo "fuzz $$n: FAILED (see $(FUZZ_BUILD)/$$n.log)"; exit 1; \
+	  fi; \
+	  grep -E '^Done|#[0-9]+.*DONE' $(FUZZ_BUILD)/$$n.log | tail -n 1; \
 	done
+
+# Regenerate the seed corpus (committed) from tests/unit/samples.h.
+fuzz-corpus: $(ALL_LIBS)
+	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/envelope tests/fuzz/corpus/body
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/tests/mkcorpus tests/fuzz/mkcorpus.c $(ALL_LIBS) $(LDLIBS)
+	$(BUILD)/tests/mkcorpus tests/fuzz/corpus
 
 # --- install ---------------------------------------------------------------
 install: all

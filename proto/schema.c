@@ -112,7 +112,8 @@ static proto_status encode_field(const pschema_field *f, const void *obj, msgpac
                                  proto_error *err, const char *path)
 {
     const void *p = FIELD_CPTR(obj, f->off);
-    size_t count = f->aux_off != PSCHEMA_NONE ? *(const size_t *)FIELD_CPTR(obj, f->aux_off) : 0;
+    bool is_array = f->kind == PF_STRS || f->kind == PF_U16S || f->kind == PF_STRUCTS;
+    size_t count = is_array ? *(const size_t *)FIELD_CPTR(obj, f->aux_off) : 0;
     switch (f->kind) {
     case PF_BOOL:
         if (*(const bool *)p)

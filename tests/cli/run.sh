@@ -1,0 +1,76 @@
+#!/bin/sh
+# tests/cli/run.sh - the programs' command lines: --help, --version, bad
+# arguments, keygen, and make install into a DESTDIR.
+# Needs VANTAGE_BIN (the folder holding the built programs).
+set -u
+BIN=${VANTAGE_BIN:?VANTAGE_BIN must name the folder of the built programs}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vantage-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+pass=0
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect STATUS PATTERN CMD...: exit status and a pattern in stdout+stderr
+expect() {
+	want=$1 pat=$2
+	shift 2
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" != "$want" ]; then
+		bad "$* exited $got, want $want; output: $out"
+	elif ! printf '%s' "$out" | grep -q -- "$pat"; then
+		bad "$* output lacks '$pat': $out"
+	else
+		ok
+	fi
+}
+
+for p in vantage-agent vantage-coord vantagectl; do
+	expect 0 "usage: $p" "$BIN/$p" --help
+	expect 0 "^$p [0-9][0-9.]*" "$BIN/$p" --version
+	expect 2 "usage: $p" "$BIN/$p" --no-such-option
+done
+expect 2 "usage: vantagectl" "$BIN/vantagectl"
+expect 2 "unknown command 'frobnicate'" "$BIN/vantagectl" frobnicate
+expect 2 "unknown command 'frobnicate'" "$BIN/vantage-agent" frobnicate
+
+# keygen through both programs
+for p in vantagectl vantage-agent; do
+	k="$TMP/$p.key"
+	expect 0 "public key: $k.pub" "$BIN/$p" keygen "$k"
+	mode=$(stat -c %a "$k")
+	[ "$mode" = 600 ] && ok || bad "$p keygen: secret key mode $mode, want 600"
+	mode=$(stat -c %a "$k.pub")
+	[ "$mode" = 644 ] && ok || bad "$p keygen: public key mode $mode, want 644"
+	grep -q '^vantage-ed25519-secret [A-Za-z0-9+/=]*$' "$k" && ok || bad "$p keygen: secret key format"
+	grep -q '^vantage-ed25519 [A-Za-z0-9+/=]\{44\}' "$k.pub" && ok || bad "$p keygen: public key format"
+	before=$(cat "$k")
+	expect 1 "$k" "$BIN/$p" keygen "$k"
+	[ "$(cat "$k")" = "$before" ] && ok || bad "$p keygen overwrote an existing key without --force"
+	expect 0 "public key" "$BIN/$p" keygen --force "$k"
+	[ "$(cat "$k")" != "$before" ] && ok || bad "$p keygen --force did not write a new key"
+	expect 2 "PATH is missing" "$BIN/$p" keygen
+	expect 2 "more than one PATH" "$BIN/$p" keygen a b
+	expect 1 "$TMP/no/such/dir/k" "$BIN/$p" keygen "$TMP/no/such/dir/k"
+done
+# two keys differ
+"$BIN/vantagectl" keygen "$TMP/a.key" >/dev/null && "$BIN/vantagectl" keygen "$TMP/b.key" >/dev/null
+[ "$(cat "$TMP/a.key.pub")" != "$(cat "$TMP/b.key.pub")" ] && ok || bad "two keygen runs gave the same key"
+
+# the demo does not exist yet and must say so
+expect 1 "no demo yet" "$ROOT/tests/demo/demo.sh"
+
+# make install honours PREFIX and DESTDIR
+if make -s -C "$ROOT" install PREFIX=/opt/vt DESTDIR="$TMP/stage" >"$TMP/install.log" 2>&1; then
+	for f in bin/vantagectl sbin/vantage-agent sbin/vantage-coord share/doc/vantage/README.md; do
+		[ -f "$TMP/stage/opt/vt/$f" ] && ok || bad "make install: $f missing under DESTDIR/PREFIX"
+	done
+else
+	bad "make install failed: $(cat "$TMP/install.log")"
+fi
+
+echo "cli: $pass passed, $fails failed"
+[ "$fails" = 0 ]
