@@ -269,8 +269,9 @@ proto_status proto_open(const uint8_t *frame, size_t len, const proto_open_opts 
         goto done;
     }
     if (opts->skew_ms > 0) {
-        int64_t d = env.hdr.ts_ms - opts->now_ms;
-        if (d > opts->skew_ms || d < -opts->skew_ms) {
+        int64_t d;
+        if (__builtin_sub_overflow(env.hdr.ts_ms, opts->now_ms, &d) || d > opts->skew_ms ||
+            d < -opts->skew_ms) {
             s = proto_error_set(err, PROTO_E_SKEW, 0, "ts_ms");
             goto done;
         }

@@ -122,8 +122,8 @@ static const pschema_field ack_fields[] = {
 SCHEMA(ack_schema, proto_ack, ack_fields);
 
 static const pschema_field heartbeat_fields[] = {
-    OPT(proto_heartbeat, "echo_ts_ms", PF_I64, echo_ts_ms, has_echo, 0),
-    OPT(proto_heartbeat, "echo_rx_ms", PF_I64, echo_rx_ms, has_echo, 0),
+    OPT(proto_heartbeat, "echo_ts_ms", PF_I64, echo_ts_ms, has_echo_ts, 0),
+    OPT(proto_heartbeat, "echo_rx_ms", PF_I64, echo_rx_ms, has_echo_rx, 0),
     F(proto_heartbeat, "spool_backlog", PF_U64, spool_backlog, false, 0),
 };
 SCHEMA(heartbeat_schema, proto_heartbeat, heartbeat_fields);

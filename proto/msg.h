@@ -193,8 +193,9 @@ typedef struct proto_ack {
 /* HEARTBEAT: liveness, and timestamps for the clock offset (NTP style). */
 typedef struct proto_heartbeat {
     int64_t echo_ts_ms;     /* send timestamp of the last heartbeat received from the peer */
+    bool has_echo_ts;       /* echo_ts_ms is set */
     int64_t echo_rx_ms;     /* when that heartbeat arrived, this sender's clock */
-    bool has_echo;          /* echo_* are set */
+    bool has_echo_rx;       /* echo_rx_ms is set; use the pair only when both are */
     uint64_t spool_backlog; /* agent: batches waiting in its spool */
 } proto_heartbeat;
 

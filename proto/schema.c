@@ -144,7 +144,7 @@ static proto_status encode_field(const pschema_field *f, const void *obj, msgpac
             return field_error(err, PROTO_E_INVALID, path, f->key, -1);
         msgpack_pack_array(pk, count);
         for (size_t i = 0; i < count; i++) {
-            if (!v[i] || encode_str(v[i], 65535, pk) != PROTO_OK)
+            if (!v[i] || encode_str(v[i], PSCHEMA_ELEM_MAX, pk) != PROTO_OK)
                 return field_error(err, PROTO_E_INVALID, path, f->key, (long)i);
         }
         return PROTO_OK;
@@ -266,7 +266,7 @@ static proto_status decode_array(const pschema_field *f, const msgpack_object *o
         const msgpack_object *e = &o->via.array.ptr[i];
         proto_status s = PROTO_OK;
         if (f->kind == PF_STRS) {
-            s = decode_str(e, 65535, c->arena, (const char **)(void *)(v + i * elem));
+            s = decode_str(e, PSCHEMA_ELEM_MAX, c->arena, (const char **)(void *)(v + i * elem));
         } else if (f->kind == PF_U16S) {
             uint64_t u;
             if ((s = decode_uint(e, UINT16_MAX, &u)) == PROTO_OK)

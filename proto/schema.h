@@ -37,6 +37,9 @@ typedef enum pschema_kind {
 
 #define PSCHEMA_NONE ((size_t)-1)
 
+/* Longest element of a string array (PF_STRS), bytes. */
+#define PSCHEMA_ELEM_MAX 1024
+
 struct pschema;
 
 /* One field of a struct. */

@@ -12,9 +12,9 @@ static const struct {
 } status_table[PROTO_STATUS_COUNT] = {
     [PROTO_OK] = {"ok", "no error"},
     [PROTO_E_TOO_BIG] = {"too-big", "frame larger than the maximum size"},
-    [PROTO_E_TRUNCATED] = {"truncated", "frame ends inside an object"},
+    [PROTO_E_TRUNCATED] = {"truncated", "frame ends inside an object or a length runs past its end"},
     [PROTO_E_TRAILING] = {"trailing", "bytes after the end of the envelope"},
-    [PROTO_E_COUNT] = {"count", "declared count or length exceeds the bytes left"},
+    [PROTO_E_COUNT] = {"count", "declared array or map count exceeds the bytes left"},
     [PROTO_E_DEPTH] = {"depth", "nesting too deep"},
     [PROTO_E_ITEMS] = {"items", "too many objects in one frame"},
     [PROTO_E_BADBYTE] = {"bad-byte", "byte that is no msgpack type"},

@@ -5,7 +5,7 @@
  * and log each kind per peer, and tests can tell them apart. A proto_error
  * adds where it happened: the byte offset in the frame (for structural
  * errors) or the dotted field path (for body errors, e.g.
- * "observations[3].qtype").
+ * "obs[3].qtype").
  */
 #ifndef VANTAGE_PROTO_STATUS_H
 #define VANTAGE_PROTO_STATUS_H
@@ -15,9 +15,9 @@
 typedef enum proto_status {
     PROTO_OK = 0,
     PROTO_E_TOO_BIG,    /* frame larger than PROTO_FRAME_MAX */
-    PROTO_E_TRUNCATED,  /* the frame ends inside an object */
+    PROTO_E_TRUNCATED,  /* the frame ends inside an object, or a length runs past it */
     PROTO_E_TRAILING,   /* bytes left after the envelope */
-    PROTO_E_COUNT,      /* a declared array/map count or length exceeds the bytes left */
+    PROTO_E_COUNT,      /* a declared array/map count exceeds the bytes left */
     PROTO_E_DEPTH,      /* nesting deeper than PROTO_DEPTH_MAX */
     PROTO_E_ITEMS,      /* more objects in one frame than PROTO_ITEMS_MAX */
     PROTO_E_BADBYTE,    /* a byte that is no msgpack type (0xc1) */

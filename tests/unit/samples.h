@@ -109,7 +109,8 @@ static proto_results sample_results = {.check_id = 77,
                                        .n_findings = 2};
 static proto_ack sample_ack = {.seq = 41, .duplicate = true};
 static proto_heartbeat sample_hb = {
-    .echo_ts_ms = 1790000000000, .echo_rx_ms = 1790000000005, .has_echo = true,
+    .echo_ts_ms = 1790000000000, .has_echo_ts = true, .echo_rx_ms = 1790000000005,
+    .has_echo_rx = true,
     .spool_backlog = 2};
 
 static inline const void *sample_body(uint32_t type)

@@ -291,6 +291,14 @@ static void test_skew_window(void **state)
     o.now_ms = 1790000000123 - 300001;
     assert_int_equal(proto_open(f, len, &o, &m, NULL), PROTO_E_SKEW);
     free(f);
+
+    /* a timestamp at the far end of int64 must not overflow the subtraction */
+    proto_header h = hdr_of(PROTO_HEARTBEAT, "fra-1", "coord");
+    h.ts_ms = INT64_MIN;
+    assert_int_equal(proto_seal(&h, &sample_hb, agent_sk, &f, &len, NULL), PROTO_OK);
+    o.now_ms = INT64_MAX - 5;
+    assert_int_equal(proto_open(f, len, &o, &m, NULL), PROTO_E_SKEW);
+    free(f);
 }
 
 static void test_truncated_every_length(void **state)
