@@ -138,7 +138,8 @@ static int keyfile_read(const char *path, bool secret, char *buf, size_t *len_ou
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
-        keyfile_fail(err, errlen, "%s: not a regular file (%s)", path, keyfile_file_kind(st.st_mode));
+        keyfile_fail(err, errlen, "%s: not a regular file (%s)", path,
+                     keyfile_file_kind(st.st_mode));
         goto done;
     }
     if (secret && (st.st_mode & 077)) {
@@ -496,8 +497,7 @@ int keyfile_parse_public_err(const char *text, unsigned char pk_out[KEYFILE_PK_B
     return 0;
 }
 
-void keyfile_format_public(const unsigned char pk[KEYFILE_PK_BYTES],
-                           char out[KEYFILE_PUB_TEXT_MAX])
+void keyfile_format_public(const unsigned char pk[KEYFILE_PK_BYTES], char out[KEYFILE_PUB_TEXT_MAX])
 {
     sodium_bin2base64(out, KEYFILE_PUB_TEXT_MAX, pk, KEYFILE_PK_BYTES, KEYFILE_B64);
 }

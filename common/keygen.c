@@ -52,7 +52,10 @@ int keygen_main(const char *prog, int argc, char **argv)
     }
     unsigned char pk[KEYFILE_PK_BYTES], sk[KEYFILE_SK_BYTES];
     char err[512];
-    keyfile_generate(pk, sk);
+    if (keyfile_generate(pk, sk) != 0) {
+        fprintf(stderr, "%s keygen: cannot generate a key: libsodium failed\n", prog);
+        return 1;
+    }
     int rc = keyfile_write_ex(path, sk, NULL, force, err, sizeof err);
     sodium_memzero(sk, sizeof sk);
     if (rc != 0) {
