@@ -96,6 +96,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) cli-test
 	$(MAKE) fuzz
+	$(MAKE) format-check
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; VANTAGE_BIN=$(CURDIR)/$(BIN) $$t; done

@@ -81,8 +81,7 @@ static proto_status version_read(const uint8_t *frame, size_t len, size_t hdr_le
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     size_t off = 0;
-    msgpack_unpack_return r =
-        msgpack_unpack_next(&u, (const char *)frame + hdr_len, end, &off);
+    msgpack_unpack_return r = msgpack_unpack_next(&u, (const char *)frame + hdr_len, end, &off);
     uint64_t v = 0;
     s = PROTO_OK;
     if (r != MSGPACK_UNPACK_SUCCESS)
@@ -127,9 +126,8 @@ proto_status envelope_parse(const uint8_t *frame, size_t len, uint32_t version_m
     msgpack_unpack_return r = msgpack_unpack_next(&env->unpacked, (const char *)frame, len, &off);
     if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
         envelope_release(env);
-        return proto_error_set(err, r == MSGPACK_UNPACK_NOMEM_ERROR ? PROTO_E_NOMEM
-                                                                     : PROTO_E_FORMAT,
-                               off, NULL);
+        return proto_error_set(
+            err, r == MSGPACK_UNPACK_NOMEM_ERROR ? PROTO_E_NOMEM : PROTO_E_FORMAT, off, NULL);
     }
     const msgpack_object *a = env->unpacked.data.via.array.ptr;
     if ((s = header_read(a, &env->hdr, err)) != PROTO_OK) {
@@ -255,8 +253,7 @@ proto_status proto_open(const uint8_t *frame, size_t len, const proto_open_opts 
 {
     envelope_t env;
     memset(&msg->hdr, 0, sizeof msg->hdr);
-    proto_status s =
-        envelope_parse(frame, len, opts->version_min, opts->version_max, &env, err);
+    proto_status s = envelope_parse(frame, len, opts->version_min, opts->version_max, &env, err);
     if (s != PROTO_OK)
         return s;
     msg->hdr = env.hdr;

@@ -35,14 +35,14 @@
 
 /* A parsed, not yet verified frame. Borrows the frame buffer. */
 typedef struct envelope {
-    proto_header hdr;         /* version, type, sender, recipient, seq, ts_ms */
-    const uint8_t *frame;     /* the frame (borrowed) */
-    size_t len;               /* its length */
-    size_t sig_off;           /* offset of the signature element: bytes [0, sig_off) are signed */
-    const uint8_t *sig;       /* the 64 signature bytes inside frame */
-    msgpack_unpacked unpacked;/* msgpack-c objects of the frame; body points into it */
+    proto_header hdr;           /* version, type, sender, recipient, seq, ts_ms */
+    const uint8_t *frame;       /* the frame (borrowed) */
+    size_t len;                 /* its length */
+    size_t sig_off;             /* offset of the signature element: bytes [0, sig_off) are signed */
+    const uint8_t *sig;         /* the 64 signature bytes inside frame */
+    msgpack_unpacked unpacked;  /* msgpack-c objects of the frame; body points into it */
     const msgpack_object *body; /* the body element */
-    bool live;                /* unpacked holds a zone to free */
+    bool live;                  /* unpacked holds a zone to free */
 } envelope_t;
 
 /*
@@ -84,13 +84,13 @@ typedef const unsigned char *(*proto_key_lookup)(void *ctx, const char *sender, 
 
 /* What proto_open() checks besides structure and signature. */
 typedef struct proto_open_opts {
-    uint32_t version_min;    /* lowest accepted protocol version */
-    uint32_t version_max;    /* highest accepted protocol version */
-    const char *self_id;     /* recipient the message must name */
-    proto_key_lookup keys;   /* key lookup */
-    void *keys_ctx;          /* passed to keys */
-    int64_t now_ms;          /* receiver clock, for the skew window */
-    int64_t skew_ms;         /* allowed |ts_ms - now_ms|; 0 = not checked */
+    uint32_t version_min;  /* lowest accepted protocol version */
+    uint32_t version_max;  /* highest accepted protocol version */
+    const char *self_id;   /* recipient the message must name */
+    proto_key_lookup keys; /* key lookup */
+    void *keys_ctx;        /* passed to keys */
+    int64_t now_ms;        /* receiver clock, for the skew window */
+    int64_t skew_ms;       /* allowed |ts_ms - now_ms|; 0 = not checked */
 } proto_open_opts;
 
 /*

@@ -150,8 +150,7 @@ proto_status mpcheck_object(const uint8_t *buf, size_t len, const mpcheck_limits
     return s;
 }
 
-proto_status mpcheck_array_header(const uint8_t *buf, size_t len, uint32_t *count,
-                                  size_t *hdr_len)
+proto_status mpcheck_array_header(const uint8_t *buf, size_t len, uint32_t *count, size_t *hdr_len)
 {
     if (len < 1)
         return PROTO_E_TRUNCATED;

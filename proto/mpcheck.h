@@ -41,7 +41,6 @@ proto_status mpcheck_object(const uint8_t *buf, size_t len, const mpcheck_limits
  * Read a top-level array header at buf[0] (any array format). On success
  * *count is its element count and *hdr_len the header size.
  */
-proto_status mpcheck_array_header(const uint8_t *buf, size_t len, uint32_t *count,
-                                  size_t *hdr_len);
+proto_status mpcheck_array_header(const uint8_t *buf, size_t len, uint32_t *count, size_t *hdr_len);
 
 #endif

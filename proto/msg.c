@@ -6,15 +6,23 @@
 #include <string.h>
 
 #define NONE PSCHEMA_NONE
-#define F(type, key, kind, member, req, max)                                                     \
-    {key, kind, offsetof(type, member), NONE, req, max, NULL}
-#define OPT(type, key, kind, member, flag, max)                                                  \
-    {key, kind, offsetof(type, member), offsetof(type, flag), false, max, NULL}
-#define ARR(type, key, kind, member, count, req, max)                                            \
-    {key, kind, offsetof(type, member), offsetof(type, count), req, max, NULL}
-#define SUB(type, key, member, count, req, max, schema)                                          \
-    {key, PF_STRUCTS, offsetof(type, member), offsetof(type, count), req, max, schema}
-#define SCHEMA(sname, type, fields)                                                              \
+#define F(type, key, kind, member, req, max)                                                       \
+    {                                                                                              \
+        key, kind, offsetof(type, member), NONE, req, max, NULL                                    \
+    }
+#define OPT(type, key, kind, member, flag, max)                                                    \
+    {                                                                                              \
+        key, kind, offsetof(type, member), offsetof(type, flag), false, max, NULL                  \
+    }
+#define ARR(type, key, kind, member, count, req, max)                                              \
+    {                                                                                              \
+        key, kind, offsetof(type, member), offsetof(type, count), req, max, NULL                   \
+    }
+#define SUB(type, key, member, count, req, max, schema)                                            \
+    {                                                                                              \
+        key, PF_STRUCTS, offsetof(type, member), offsetof(type, count), req, max, schema           \
+    }
+#define SCHEMA(sname, type, fields)                                                                \
     static const pschema sname = {#type, sizeof(type), fields, sizeof fields / sizeof fields[0]}
 
 static const pschema_field resolver_fields[] = {
@@ -110,8 +118,7 @@ static const pschema_field results_fields[] = {
     F(proto_results, "monitor", PF_STR, monitor, false, PROTO_ID_MAX),
     F(proto_results, "incomplete", PF_BOOL, incomplete, false, 0),
     SUB(proto_results, "obs", obs, n_obs, true, PROTO_BATCH_MAX, &obs_schema),
-    SUB(proto_results, "findings", findings, n_findings, true, PROTO_BATCH_MAX,
-        &finding_schema),
+    SUB(proto_results, "findings", findings, n_findings, true, PROTO_BATCH_MAX, &finding_schema),
 };
 SCHEMA(results_schema, proto_results, results_fields);
 

@@ -58,17 +58,17 @@ typedef struct proto_resolver {
 
 /* HELLO: who the agent is. */
 typedef struct proto_hello {
-    const char *agent_id;       /* same as the envelope sender */
-    const char *region;         /* the agent's region */
-    const char *software;       /* software version, e.g. "0.1.0" */
-    uint32_t proto_min;         /* lowest protocol version it accepts */
-    uint32_t proto_max;         /* highest protocol version it accepts */
-    proto_resolver *resolvers;  /* resolvers it has */
-    size_t n_resolvers;         /* count of resolvers */
-    uint64_t next_seq;          /* the sequence number it will use next */
-    uint64_t spool_backlog;     /* batches waiting in its spool */
-    uint64_t spool_dropped;     /* batches dropped from a full spool since the last HELLO */
-    int64_t started_ms;         /* when the agent process started, agent clock */
+    const char *agent_id;      /* same as the envelope sender */
+    const char *region;        /* the agent's region */
+    const char *software;      /* software version, e.g. "0.1.0" */
+    uint32_t proto_min;        /* lowest protocol version it accepts */
+    uint32_t proto_max;        /* highest protocol version it accepts */
+    proto_resolver *resolvers; /* resolvers it has */
+    size_t n_resolvers;        /* count of resolvers */
+    uint64_t next_seq;         /* the sequence number it will use next */
+    uint64_t spool_backlog;    /* batches waiting in its spool */
+    uint64_t spool_dropped;    /* batches dropped from a full spool since the last HELLO */
+    int64_t started_ms;        /* when the agent process started, agent clock */
 } proto_hello;
 
 /* WELCOME: what the coordinator has stored of this agent. */
@@ -115,14 +115,14 @@ typedef struct proto_check {
 
 /* Why an observation has no usable answer. */
 typedef enum proto_fail {
-    PROTO_FAIL_NONE = 0,     /* an answer (NOERROR or NXDOMAIN) */
-    PROTO_FAIL_TIMEOUT = 1,  /* no answer within the tries */
-    PROTO_FAIL_REFUSED = 2,  /* REFUSED */
-    PROTO_FAIL_SERVFAIL = 3, /* SERVFAIL */
-    PROTO_FAIL_NETWORK = 4,  /* could not send: unreachable, connection refused */
-    PROTO_FAIL_MALFORMED = 5,/* the answer could not be parsed or did not match */
-    PROTO_FAIL_OTHER = 6,    /* another rcode (NOTIMP, FORMERR, ...) */
-    PROTO_FAIL_INCOMPLETE = 7/* the check's deadline passed first */
+    PROTO_FAIL_NONE = 0,      /* an answer (NOERROR or NXDOMAIN) */
+    PROTO_FAIL_TIMEOUT = 1,   /* no answer within the tries */
+    PROTO_FAIL_REFUSED = 2,   /* REFUSED */
+    PROTO_FAIL_SERVFAIL = 3,  /* SERVFAIL */
+    PROTO_FAIL_NETWORK = 4,   /* could not send: unreachable, connection refused */
+    PROTO_FAIL_MALFORMED = 5, /* the answer could not be parsed or did not match */
+    PROTO_FAIL_OTHER = 6,     /* another rcode (NOTIMP, FORMERR, ...) */
+    PROTO_FAIL_INCOMPLETE = 7 /* the check's deadline passed first */
 } proto_fail;
 
 /* Header flags of an observation. */
@@ -133,28 +133,28 @@ typedef enum proto_fail {
 
 /* One answer to one question from one resolver. */
 typedef struct proto_obs {
-    int64_t t_ms;           /* when the answer arrived, agent clock, ms since the epoch */
-    const char *resolver;   /* resolver name as in HELLO, or the auth server's address */
-    const char *kind;       /* "local", "public" or "auth" */
-    const char *server;     /* auth: the name server's host name; else NULL */
-    const char *nsid;       /* NSID the server returned (RFC 5001), or NULL */
-    const char *qname;      /* question name, canonical (lower case, trailing dot) */
-    uint16_t qtype;         /* question type number */
-    uint8_t rcode;          /* DNS rcode */
-    uint8_t flags;          /* PROTO_FLAG_* */
-    uint8_t transport;      /* 0 UDP, 1 TCP */
-    uint8_t fail;           /* proto_fail */
-    const char *rrset;      /* canonical answer RR set (common/rrset.h), "" when empty */
-    uint32_t ttl_min;       /* smallest remaining TTL of the answer */
-    bool has_ttl;           /* ttl_min is set */
-    uint32_t soa_serial;    /* serial of an SOA in the answer or authority section */
-    bool has_soa_serial;    /* soa_serial is set */
-    uint32_t neg_ttl;       /* remaining negative-caching TTL (RFC 2308 §3) */
-    bool has_neg_ttl;       /* neg_ttl is set */
-    uint16_t *ede;          /* Extended DNS Error codes (RFC 8914) */
-    size_t n_ede;           /* count of ede */
-    const char *ede_text;   /* EXTRA-TEXT of the first EDE, or NULL */
-    uint32_t rtt_us;        /* round-trip time in microseconds */
+    int64_t t_ms;         /* when the answer arrived, agent clock, ms since the epoch */
+    const char *resolver; /* resolver name as in HELLO, or the auth server's address */
+    const char *kind;     /* "local", "public" or "auth" */
+    const char *server;   /* auth: the name server's host name; else NULL */
+    const char *nsid;     /* NSID the server returned (RFC 5001), or NULL */
+    const char *qname;    /* question name, canonical (lower case, trailing dot) */
+    uint16_t qtype;       /* question type number */
+    uint8_t rcode;        /* DNS rcode */
+    uint8_t flags;        /* PROTO_FLAG_* */
+    uint8_t transport;    /* 0 UDP, 1 TCP */
+    uint8_t fail;         /* proto_fail */
+    const char *rrset;    /* canonical answer RR set (common/rrset.h), "" when empty */
+    uint32_t ttl_min;     /* smallest remaining TTL of the answer */
+    bool has_ttl;         /* ttl_min is set */
+    uint32_t soa_serial;  /* serial of an SOA in the answer or authority section */
+    bool has_soa_serial;  /* soa_serial is set */
+    uint32_t neg_ttl;     /* remaining negative-caching TTL (RFC 2308 §3) */
+    bool has_neg_ttl;     /* neg_ttl is set */
+    uint16_t *ede;        /* Extended DNS Error codes (RFC 8914) */
+    size_t n_ede;         /* count of ede */
+    const char *ede_text; /* EXTRA-TEXT of the first EDE, or NULL */
+    uint32_t rtt_us;      /* round-trip time in microseconds */
 } proto_obs;
 
 /* Severity of a finding; also the monitoring-plugin exit code. */
@@ -175,13 +175,13 @@ typedef struct proto_finding {
 
 /* RESULTS: a batch of observations and findings, one signature for all. */
 typedef struct proto_results {
-    uint64_t check_id;        /* the CHECK this answers, 0 for monitor runs */
-    const char *monitor;      /* monitor name, or NULL */
-    bool incomplete;          /* the deadline cut the run short */
-    proto_obs *obs;           /* observations */
-    size_t n_obs;             /* count of obs */
-    proto_finding *findings;  /* findings */
-    size_t n_findings;        /* count of findings */
+    uint64_t check_id;       /* the CHECK this answers, 0 for monitor runs */
+    const char *monitor;     /* monitor name, or NULL */
+    bool incomplete;         /* the deadline cut the run short */
+    proto_obs *obs;          /* observations */
+    size_t n_obs;            /* count of obs */
+    proto_finding *findings; /* findings */
+    size_t n_findings;       /* count of findings */
 } proto_results;
 
 /* ACK: the batch with this sequence number is durably stored. */
@@ -201,12 +201,12 @@ typedef struct proto_heartbeat {
 
 /* The fields every envelope carries besides the body. */
 typedef struct proto_header {
-    uint32_t version;                /* protocol version of the envelope */
-    uint32_t type;                   /* proto_type */
-    char sender[PROTO_ID_MAX + 1];   /* sender id */
-    char recipient[PROTO_ID_MAX + 1];/* recipient id */
-    uint64_t seq;                    /* sender's sequence number */
-    int64_t ts_ms;                   /* send timestamp, sender clock, ms since the epoch */
+    uint32_t version;                 /* protocol version of the envelope */
+    uint32_t type;                    /* proto_type */
+    char sender[PROTO_ID_MAX + 1];    /* sender id */
+    char recipient[PROTO_ID_MAX + 1]; /* recipient id */
+    uint64_t seq;                     /* sender's sequence number */
+    int64_t ts_ms;                    /* send timestamp, sender clock, ms since the epoch */
 } proto_header;
 
 /* A decoded message. */
@@ -220,8 +220,8 @@ typedef struct proto_msg {
         proto_results results;
         proto_ack ack;
         proto_heartbeat heartbeat;
-    } body;           /* by hdr.type */
-    arena_t *arena;   /* owns every string and array of body */
+    } body;         /* by hdr.type */
+    arena_t *arena; /* owns every string and array of body */
 } proto_msg;
 
 /* Schema of a message type's body, or NULL for an unknown type. */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FIELD_PTR(obj, off) ((void *)((char *)(obj) + (off)))
+#define FIELD_PTR(obj, off)  ((void *)((char *)(obj) + (off)))
 #define FIELD_CPTR(obj, off) ((const void *)((const char *)(obj) + (off)))
 
 static proto_status field_error(proto_error *err, proto_status status, const char *path,
@@ -255,7 +255,7 @@ static proto_status decode_array(const pschema_field *f, const msgpack_object *o
         return field_error(c->err, PROTO_E_RANGE, path, f->key, -1);
     *(size_t *)FIELD_PTR(obj, f->aux_off) = n;
     void **dst = FIELD_PTR(obj, f->off);
-    size_t elem = f->kind == PF_STRS ? sizeof(char *)
+    size_t elem = f->kind == PF_STRS   ? sizeof(char *)
                   : f->kind == PF_U16S ? sizeof(uint16_t)
                                        : f->sub->size;
     char *v = arena_calloc(c->arena, n ? n : 1, elem);

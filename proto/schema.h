@@ -44,14 +44,14 @@ struct pschema;
 
 /* One field of a struct. */
 typedef struct pschema_field {
-    const char *key;            /* map key on the wire */
-    pschema_kind kind;          /* C and wire type */
-    size_t off;                 /* offset of the value (or array pointer) in the struct */
-    size_t aux_off;             /* arrays: offset of the size_t count; optional scalars:
-                                   offset of the bool "present" flag; else PSCHEMA_NONE */
-    bool required;              /* decoding fails with PROTO_E_MISSING when absent */
-    uint64_t max;               /* largest value, string length in bytes, or element count */
-    const struct pschema *sub;  /* PF_STRUCTS: schema of the elements */
+    const char *key;           /* map key on the wire */
+    pschema_kind kind;         /* C and wire type */
+    size_t off;                /* offset of the value (or array pointer) in the struct */
+    size_t aux_off;            /* arrays: offset of the size_t count; optional scalars:
+                                  offset of the bool "present" flag; else PSCHEMA_NONE */
+    bool required;             /* decoding fails with PROTO_E_MISSING when absent */
+    uint64_t max;              /* largest value, string length in bytes, or element count */
+    const struct pschema *sub; /* PF_STRUCTS: schema of the elements */
 } pschema_field;
 
 /* The fields of one struct. */

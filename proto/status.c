@@ -12,7 +12,8 @@ static const struct {
 } status_table[PROTO_STATUS_COUNT] = {
     [PROTO_OK] = {"ok", "no error"},
     [PROTO_E_TOO_BIG] = {"too-big", "frame larger than the maximum size"},
-    [PROTO_E_TRUNCATED] = {"truncated", "frame ends inside an object or a length runs past its end"},
+    [PROTO_E_TRUNCATED] = {"truncated",
+                           "frame ends inside an object or a length runs past its end"},
     [PROTO_E_TRAILING] = {"trailing", "bytes after the end of the envelope"},
     [PROTO_E_COUNT] = {"count", "declared array or map count exceeds the bytes left"},
     [PROTO_E_DEPTH] = {"depth", "nesting too deep"},

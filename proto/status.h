@@ -14,27 +14,27 @@
 
 typedef enum proto_status {
     PROTO_OK = 0,
-    PROTO_E_TOO_BIG,    /* frame larger than PROTO_FRAME_MAX */
-    PROTO_E_TRUNCATED,  /* the frame ends inside an object, or a length runs past it */
-    PROTO_E_TRAILING,   /* bytes left after the envelope */
-    PROTO_E_COUNT,      /* a declared array/map count exceeds the bytes left */
-    PROTO_E_DEPTH,      /* nesting deeper than PROTO_DEPTH_MAX */
-    PROTO_E_ITEMS,      /* more objects in one frame than PROTO_ITEMS_MAX */
-    PROTO_E_BADBYTE,    /* a byte that is no msgpack type (0xc1) */
-    PROTO_E_FORMAT,     /* the envelope is not the 8-element array it must be */
-    PROTO_E_TYPE,       /* a field has the wrong msgpack type */
-    PROTO_E_STRING,     /* a string too long, with a NUL byte, or not UTF-8 */
-    PROTO_E_RANGE,      /* a number or count outside the field's range */
-    PROTO_E_MISSING,    /* a required field is absent */
-    PROTO_E_DUPLICATE,  /* the same key twice in one map */
-    PROTO_E_VERSION,    /* protocol version outside the accepted range */
-    PROTO_E_MSGTYPE,    /* unknown message type */
-    PROTO_E_SIGNATURE,  /* signature does not verify */
-    PROTO_E_RECIPIENT,  /* the message is addressed to someone else */
-    PROTO_E_SENDER,     /* no key known for the sender */
-    PROTO_E_SKEW,       /* send timestamp outside the skew window */
-    PROTO_E_NOMEM,      /* out of memory */
-    PROTO_E_INVALID,    /* the caller passed something unencodable */
+    PROTO_E_TOO_BIG,   /* frame larger than PROTO_FRAME_MAX */
+    PROTO_E_TRUNCATED, /* the frame ends inside an object, or a length runs past it */
+    PROTO_E_TRAILING,  /* bytes left after the envelope */
+    PROTO_E_COUNT,     /* a declared array/map count exceeds the bytes left */
+    PROTO_E_DEPTH,     /* nesting deeper than PROTO_DEPTH_MAX */
+    PROTO_E_ITEMS,     /* more objects in one frame than PROTO_ITEMS_MAX */
+    PROTO_E_BADBYTE,   /* a byte that is no msgpack type (0xc1) */
+    PROTO_E_FORMAT,    /* the envelope is not the 8-element array it must be */
+    PROTO_E_TYPE,      /* a field has the wrong msgpack type */
+    PROTO_E_STRING,    /* a string too long, with a NUL byte, or not UTF-8 */
+    PROTO_E_RANGE,     /* a number or count outside the field's range */
+    PROTO_E_MISSING,   /* a required field is absent */
+    PROTO_E_DUPLICATE, /* the same key twice in one map */
+    PROTO_E_VERSION,   /* protocol version outside the accepted range */
+    PROTO_E_MSGTYPE,   /* unknown message type */
+    PROTO_E_SIGNATURE, /* signature does not verify */
+    PROTO_E_RECIPIENT, /* the message is addressed to someone else */
+    PROTO_E_SENDER,    /* no key known for the sender */
+    PROTO_E_SKEW,      /* send timestamp outside the skew window */
+    PROTO_E_NOMEM,     /* out of memory */
+    PROTO_E_INVALID,   /* the caller passed something unencodable */
     PROTO_STATUS_COUNT
 } proto_status;
 

@@ -67,9 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     proto_msg_clear(&m);
     if (!f1)
         return 0;
-    proto_open_opts o = {.version_min = PROTO_VERSION_MIN,
-                         .version_max = PROTO_VERSION_MAX,
-                         .keys = fz_lookup};
+    proto_open_opts o = {
+        .version_min = PROTO_VERSION_MIN, .version_max = PROTO_VERSION_MAX, .keys = fz_lookup};
     proto_msg m2 = {0};
     if (proto_open(f1, len1, &o, &m2, &err) != PROTO_OK)
         abort(); /* what we sealed ourselves must open */

@@ -42,8 +42,12 @@ static proto_monitor sample_monitors[] = {
      .resolvers = loc_auth,
      .n_resolvers = 2,
      .interval_s = 300},
-    {.name = "geo", .qname = "www.example.com", .types = mx_a + 1, .n_types = 1,
-     .interval_s = 60, .geo = true},
+    {.name = "geo",
+     .qname = "www.example.com",
+     .types = mx_a + 1,
+     .n_types = 1,
+     .interval_s = 60,
+     .geo = true},
 };
 static proto_plan sample_plan = {.generation = 7, .monitors = sample_monitors, .n_monitors = 2};
 static proto_check sample_check = {.check_id = 77,
@@ -98,7 +102,9 @@ static proto_finding sample_findings[] = {
      .name = "mail.example.com.",
      .message = "MX target mail.example.com. is an alias (CNAME) of host.example.net.",
      .resolver = "local"},
-    {.code = "SPF_MISSING", .severity = PROTO_SEV_CRITICAL, .name = "example.com.",
+    {.code = "SPF_MISSING",
+     .severity = PROTO_SEV_CRITICAL,
+     .name = "example.com.",
      .message = "no v=spf1 record \xc3\xa9"},
 };
 static proto_results sample_results = {.check_id = 77,
@@ -108,10 +114,11 @@ static proto_results sample_results = {.check_id = 77,
                                        .findings = sample_findings,
                                        .n_findings = 2};
 static proto_ack sample_ack = {.seq = 41, .duplicate = true};
-static proto_heartbeat sample_hb = {
-    .echo_ts_ms = 1790000000000, .has_echo_ts = true, .echo_rx_ms = 1790000000005,
-    .has_echo_rx = true,
-    .spool_backlog = 2};
+static proto_heartbeat sample_hb = {.echo_ts_ms = 1790000000000,
+                                    .has_echo_ts = true,
+                                    .echo_rx_ms = 1790000000005,
+                                    .has_echo_rx = true,
+                                    .spool_backlog = 2};
 
 static inline const void *sample_body(uint32_t type)
 {

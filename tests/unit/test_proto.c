@@ -70,9 +70,8 @@ static uint8_t *seal_sample(uint32_t type, size_t *len)
  * test can reach the body decoder with hostile input. version and
  * trailing are written as given.
  */
-static uint8_t *seal_raw(uint32_t version, uint32_t type, const char *recipient,
-                         const void *body, size_t body_len, const unsigned char *sk,
-                         size_t *len)
+static uint8_t *seal_raw(uint32_t version, uint32_t type, const char *recipient, const void *body,
+                         size_t body_len, const unsigned char *sk, size_t *len)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -213,8 +212,8 @@ static void test_every_flipped_bit_rejected(void **state)
                 proto_msg m;
                 proto_status s = open_frame(f, len, &m, NULL);
                 if (s == PROTO_OK)
-                    fail_msg("%s: flipped bit %d of byte %zu was accepted", proto_type_name(t),
-                             bit, i);
+                    fail_msg("%s: flipped bit %d of byte %zu was accepted", proto_type_name(t), bit,
+                             i);
                 f[i] ^= (uint8_t)(1u << bit);
             }
         }
@@ -249,8 +248,8 @@ static void test_pinned_keys_rotation(void **state)
     uint8_t *f;
     size_t len;
     assert_int_equal(proto_seal(&h, &sample_ack, coord_sk, &f, &len, NULL), PROTO_OK);
-    proto_open_opts o = {.version_min = 1, .version_max = 1, .self_id = "fra-1",
-                         .keys = lookup_pinned};
+    proto_open_opts o = {
+        .version_min = 1, .version_max = 1, .self_id = "fra-1", .keys = lookup_pinned};
     proto_msg m = {0};
     assert_int_equal(proto_open(f, len, &o, &m, NULL), PROTO_OK);
     assert_int_equal(m.body.ack.seq, 41);
@@ -267,8 +266,8 @@ static void test_wrong_recipient(void **state)
     uint8_t *f;
     size_t len;
     assert_int_equal(proto_seal(&h, &sample_ack, coord_sk, &f, &len, NULL), PROTO_OK);
-    proto_open_opts o = {.version_min = 1, .version_max = 1, .self_id = "lon-1",
-                         .keys = lookup_pinned};
+    proto_open_opts o = {
+        .version_min = 1, .version_max = 1, .self_id = "lon-1", .keys = lookup_pinned};
     proto_msg m = {0};
     proto_error err;
     assert_int_equal(proto_open(f, len, &o, &m, &err), PROTO_E_RECIPIENT);
@@ -374,8 +373,7 @@ static void test_huge_count_walker(void **state)
     assert_int_equal(mpcheck_object(map_bomb, sizeof map_bomb, &lim, &end, &err), PROTO_E_COUNT);
     /* a map of 3 pairs needs 6 objects: 5 bytes left is too few */
     const uint8_t short_map[] = {0x83, 1, 2, 3, 4, 5};
-    assert_int_equal(mpcheck_object(short_map, sizeof short_map, &lim, &end, &err),
-                     PROTO_E_COUNT);
+    assert_int_equal(mpcheck_object(short_map, sizeof short_map, &lim, &end, &err), PROTO_E_COUNT);
 }
 
 static void test_huge_count_in_frame(void **state)
