@@ -13,6 +13,7 @@ DESTDIR    ?=
 CC         ?= cc
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 15
+BENCH_SECS ?= 10
 
 PKGS      := libzmq libcares msgpack libsodium ldns sqlite3 inih jansson libpsl
 TEST_PKGS := cmocka
@@ -51,7 +52,7 @@ ALL_LIBS   := $(LIB_AGENT) $(LIB_COORD) $(LIB_PROTO) $(LIB_COMMON)
 
 PROGS := $(BIN)/vantage-agent $(BIN)/vantage-coord $(BIN)/vantagectl
 
-.PHONY: all check unit cli-test fuzz fuzz-corpus install uninstall format format-check clean demo deps
+.PHONY: all check unit cli-test lab-test bench fuzz fuzz-corpus install uninstall format format-check clean demo deps
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -86,6 +87,14 @@ TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS))
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+# Benchmarks print figures next to a reference measured in the same run.
+bench: deps $(BUILD)/tests/bench_engine
+	VANTAGE_BENCH_BIN=$(CURDIR)/$(BUILD)/tests/bench_engine ./tests/bench/run-engine.sh $(BENCH_SECS)
 
 deps:
 	@./deploy/install-deps.sh

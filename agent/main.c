@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/oneshot.h"
 #include "common/keygen.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: vantage-agent [-c FILE] [-n] [-d]\n"
+                 "       vantage-agent check DOMAIN [OPTIONS]  (see check --help)\n"
                  "       vantage-agent keygen [--force] PATH\n"
                  "       vantage-agent --help | --version\n"
                  "\n"
@@ -26,6 +28,7 @@ static void usage(FILE *out)
                  "  -V, --version      show the version\n"
                  "\n"
                  "commands:\n"
+                 "  check DOMAIN       check DOMAIN at chosen resolvers now, print and exit\n"
                  "  keygen PATH        write a new Ed25519 secret key to PATH (0600) and\n"
                  "                     its public key to PATH.pub\n");
 }
@@ -34,6 +37,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "keygen") == 0)
         return keygen_main("vantage-agent", argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return oneshot_main(argc - 1, argv + 1);
 
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'n'},
