@@ -15,8 +15,8 @@
 #include "common/dnsname.h"
 #include "common/rrset.h"
 
-#define EDNS_NSID 3
-#define EDNS_EDE  15
+#define EDNS_NSID       3
+#define EDNS_EDE        15
 #define CNAME_CHAIN_MAX 16
 
 static uint8_t fail_from_ares(int status)
@@ -64,6 +64,19 @@ static bool answer_matches(const ldns_pkt *pkt, const char *qname, uint16_t qtyp
     bool same = ldns_dname_compare(ldns_rr_owner(q), want) == 0;
     ldns_rdf_deep_free(want);
     return same;
+}
+
+/*
+ * Records an answer section cannot carry: TYPE0 is reserved (RFC 6895 §3.1)
+ * and its canonical line would not read back (common/rrset.h).
+ */
+static bool answer_rrs_sane(const ldns_rr_list *rrs)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+        if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == 0)
+            return false;
+    }
+    return true;
 }
 
 /* NSID bytes as text: printable ASCII as is, anything else in hex. */
@@ -159,7 +172,9 @@ int answer_from_raw(answer_t *ans, const answer_raw *raw, const char *qname, uin
     memset(ans, 0, sizeof *ans);
     proto_obs *o = &ans->obs;
     char name[DNSNAME_TEXT_MAX];
-    if (dnsname_normalize(qname, name, sizeof name) != DNSNAME_OK)
+    if (dnsname_is_plain_canonical(qname))
+        snprintf(name, sizeof name, "%s", qname);
+    else if (dnsname_normalize(qname, name, sizeof name) != DNSNAME_OK)
         snprintf(name, sizeof name, "%s", qname);
     o->t_ms = raw->t_ms;
     o->resolver = arena_strdup(arena, resolver);
@@ -193,7 +208,9 @@ int answer_from_raw(answer_t *ans, const answer_raw *raw, const char *qname, uin
         return -1;
 
     rrset_canon_t *set = NULL;
-    rrset_status rs = rrset_canon_from_ldns(ldns_pkt_answer(p), 0, NULL, &set);
+    rrset_status rs = answer_rrs_sane(ldns_pkt_answer(p))
+                          ? rrset_canon_from_ldns(ldns_pkt_answer(p), 0, NULL, &set)
+                          : RRSET_ERR_PARSE;
     if (rs == RRSET_ERR_NOMEM)
         return -1;
     if (rs != RRSET_OK) {

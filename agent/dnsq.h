@@ -6,8 +6,9 @@
  * caller's zmq_poll loop: dnsq_pollitems() lists the sockets, dnsq_timeout_ms()
  * says how long the loop may sleep, dnsq_process() handles what is ready.
  *
- * Queries are built with ldns (random id, EDNS with a 1232-byte buffer, AD
- * set, RD and NSID on request) and sent with ares_send. c-ares runs with
+ * Queries are built with ares_create_query (random id, EDNS with a
+ * 1232-byte buffer, AD set, RD and NSID on request) and sent with
+ * ares_send. c-ares runs with
  * ARES_FLAG_NOCHECKRESP, so SERVFAIL and REFUSED answers are delivered, and
  * ARES_FLAG_IGNTC, so a truncated UDP answer is seen: dnsq then asks again
  * over TCP itself and reports both facts.

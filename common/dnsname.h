@@ -55,6 +55,25 @@ dnsname_status dnsname_normalize(const char *in, char *out, size_t outlen);
  * 65535 and trailing junk ("TYPE15x"). Returns false and leaves *out
  * untouched on refusal.
  */
+/*
+ * True when name is already in the canonical text form dnsname_normalize()
+ * produces for plain host names: lower-case letters, digits, '-', '_',
+ * dots between non-empty labels of at most 63 bytes, a trailing dot, at
+ * most 253 bytes before it. A cheap test that lets hot paths skip
+ * normalising (anything else still goes through dnsname_normalize()).
+ */
+bool dnsname_is_plain_canonical(const char *name);
+
+/*
+ * Append the presentation form of a wire-format name (an rdf of type
+ * LDNS_RDF_TYPE_DNAME) to buf. Names made only of letters, digits, '-' and
+ * '_' are copied label by label; any other byte hands the name to ldns'
+ * printer, so the text is always what ldns would print. ldns prints names
+ * one character at a time through printf, which dominated the agent's
+ * profile. Returns an ldns status.
+ */
+ldns_status dnsname_rdf2buffer(ldns_buffer *buf, const ldns_rdf *rdf);
+
 bool dnsname_type_from_str(const char *text, ldns_rr_type *out);
 
 /*

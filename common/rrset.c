@@ -3,6 +3,8 @@
  */
 #include "common/rrset.h"
 
+#include "common/dnsname.h"
+
 #include "common/arena.h"
 
 #include <ctype.h>
@@ -72,7 +74,10 @@ static void rrset_trim_to(ldns_buffer *buf, size_t mark)
  */
 static bool rrset_put_space(ldns_buffer *buf)
 {
-    return ldns_buffer_printf(buf, " ") >= 0;
+    if (!ldns_buffer_reserve(buf, 1))
+        return false;
+    ldns_buffer_write_u8(buf, ' ');
+    return true;
 }
 
 /* Print a record that is already canonical (owner and rdata names lower-cased). */
@@ -85,7 +90,7 @@ static rrset_status rrset_line_of_canonical(const ldns_rr *rr, char **line_out)
     if (!buf)
         goto done;
     rc = RRSET_ERR_PRESENT;
-    if (!ldns_rr_owner(rr) || ldns_rdf2buffer_str(buf, ldns_rr_owner(rr)) != LDNS_STATUS_OK)
+    if (!ldns_rr_owner(rr) || dnsname_rdf2buffer(buf, ldns_rr_owner(rr)) != LDNS_STATUS_OK)
         goto done;
     if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
         if (!rrset_put_space(buf) ||
@@ -100,7 +105,7 @@ static rrset_status rrset_line_of_canonical(const ldns_rr *rr, char **line_out)
         if (!rdf)
             goto done;
         size_t mark = ldns_buffer_position(buf);
-        if (!rrset_put_space(buf) || ldns_rdf2buffer_str(buf, rdf) != LDNS_STATUS_OK)
+        if (!rrset_put_space(buf) || dnsname_rdf2buffer(buf, rdf) != LDNS_STATUS_OK)
             goto done;
         rrset_trim_to(buf, mark + 1);
         if (ldns_buffer_position(buf) == mark + 1)

@@ -25,21 +25,21 @@ typedef struct bench_q {
 } bench_q;
 
 typedef struct bench {
-    dnsq_t *engine;      /* the engine */
-    dnsq_server_t *srv;  /* the server */
-    bench_q *qs;         /* questions */
-    size_t n_qs;         /* count */
-    size_t next;         /* next question to send */
-    uint64_t done;       /* answers received */
-    uint64_t ok;         /* answers that parsed and matched: NOERROR or NXDOMAIN */
-    uint64_t failed;     /* timeouts, refusals, malformed */
-    arena_t *arena;      /* observation strings, reset now and then */
-    bool stop;           /* no more sends */
+    dnsq_t *engine;     /* the engine */
+    dnsq_server_t *srv; /* the server */
+    bench_q *qs;        /* questions */
+    size_t n_qs;        /* count */
+    size_t next;        /* next question to send */
+    uint64_t done;      /* answers received */
+    uint64_t ok;        /* answers that parsed and matched: NOERROR or NXDOMAIN */
+    uint64_t failed;    /* timeouts, refusals, malformed */
+    arena_t *arena;     /* observation strings, reset now and then */
+    bool stop;          /* no more sends */
 } bench;
 
 /* One query in flight: which question it asked. */
 typedef struct bench_slot {
-    bench *b;        /* the run */
+    bench *b;         /* the run */
     const bench_q *q; /* its question */
 } bench_slot;
 
