@@ -117,7 +117,7 @@ cli-test: $(PROGS)
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
-FUZZ_SRC   := $(COMMON_SRC) $(PROTO_SRC)
+FUZZ_SRC   := $(COMMON_SRC) $(PROTO_SRC) agent/answer.c
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -I. -DVANTAGE_VERSION='"$(VERSION)"' \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
@@ -143,6 +143,44 @@ fuzz-corpus: $(ALL_LIBS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/tests/mkcorpus tests/fuzz/mkcorpus.c $(ALL_LIBS) $(LDLIBS)
 	$(BUILD)/tests/mkcorpus tests/fuzz/corpus
 
+# Regenerate fuzz_answer's seed corpus (committed): real answers captured
+# through agent/dnsq from the agent tests' lab (needs root for the lab's
+# network namespace). 1NN: auth ns1, 2NN: resolver r1, 3NN: ns3 (REFUSED,
+# serves lab.test only), 4NN: the refusing resolver.
+.PHONY: fuzz-capture
+fuzz-capture: $(ALL_LIBS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/tests/capture tests/fuzz/capture.c $(ALL_LIBS) $(LDLIBS)
+	@set -e; lab=$$(mktemp -d /tmp/vcap.XXXXXX); \
+	tests/lab/lab.sh init $$lab; cp tests/agent/lab.conf $$lab/lab.conf; mkdir $$lab/out; \
+	printf '%s\n' 'good.test MX nsid' 'good.test SOA nsid' 'good.test NS nsid' \
+	  'good.test TXT' 'good.test A nsid' 'good.test CAA' 'good.test DNSKEY' \
+	  'mx1.good.test A nsid' 'mx1.good.test AAAA' '_dmarc.good.test TXT' \
+	  'www.good.test AAAA nsid' 'nosuch.good.test A nsid' 'nosuch.good.test MX' \
+	  '10.2.0.192.in-addr.arpa PTR nsid' \
+	  '0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa PTR' \
+	  'big.test TXT nsid' 'mxcname.test MX' 'alias.mxcname.test A nsid' \
+	  'nullmx.test MX' 'lab.test NS' 'ns1.lab.test AAAA' 'twospf.test TXT' \
+	  'mxnx.test MX' 'not.served.example A nsid' >$$lab/auth.q; \
+	printf '%s\n' 'good.test MX rd' 'good.test A rd' 'good.test SOA rd' 'good.test NS rd' \
+	  'good.test TXT rd nsid' 'mx2.good.test A rd' 'mx2.good.test AAAA rd' \
+	  'www.good.test AAAA rd' 'nosuch.good.test A rd' 'alias.mxcname.test A rd' \
+	  'alias.mxcname.test AAAA rd' 'big.test TXT rd' '20.2.0.192.in-addr.arpa PTR rd' \
+	  'nullmix.test MX rd' 'manyspf.test TXT rd' '_dmarc.baddmarc.test TXT rd' \
+	  'not.served.example A rd' >$$lab/resolver.q; \
+	printf '%s\n' 'good.test MX nsid' 'good.test SOA' >$$lab/ns3.q; \
+	printf '%s\n' 'good.test A rd' >$$lab/refuse.q; \
+	cap=$(CURDIR)/$(BUILD)/tests/capture; \
+	tests/lab/lab.sh run $$lab -- sh -c "set -e; \
+	  $$cap 127.0.10.1 $$lab/auth.q $$lab/out 101; \
+	  $$cap 127.0.20.1 $$lab/resolver.q $$lab/out 201; \
+	  $$cap 127.0.10.3 $$lab/ns3.q $$lab/out 301; \
+	  $$cap 127.0.31.1 $$lab/refuse.q $$lab/out 401" >$$lab/capture.log 2>&1 || \
+	  { cat $$lab/capture.log; echo "fuzz-capture: FAILED (lab in $$lab)"; exit 1; }; \
+	mkdir -p tests/fuzz/corpus/answer; rm -f tests/fuzz/corpus/answer/*.bin; \
+	cp $$lab/out/*.bin tests/fuzz/corpus/answer/; rm -rf $$lab; \
+	echo "fuzz-capture: $$(ls tests/fuzz/corpus/answer/*.bin | wc -l) answers in tests/fuzz/corpus/answer"
+
 # --- install ---------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
@@ -164,7 +202,8 @@ format-check:
 	clang-format --dry-run --Werror $(C_FILES)
 
 demo: deps
-	@./tests/demo/demo.sh
+	$(MAKE) all
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/demo/demo.sh
 
 clean:
 	rm -rf build build-san build-fuzz bin

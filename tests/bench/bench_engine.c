@@ -94,7 +94,11 @@ static size_t load_queries(const char *path, bench_q **out)
             cap = cap ? cap * 2 : 64;
             qs = realloc(qs, cap * sizeof *qs);
         }
-        qs[n].name = strdup(name);
+        /* a check asks canonical names (agent/check.c normalises once) */
+        char canon[DNSNAME_TEXT_MAX];
+        if (dnsname_normalize(name, canon, sizeof canon) != DNSNAME_OK)
+            continue;
+        qs[n].name = strdup(canon);
         qs[n].type = (uint16_t)t;
         n++;
     }
