@@ -80,58 +80,57 @@ static bool rrset_put_space(ldns_buffer *buf)
     return true;
 }
 
-/* Print a record that is already canonical (owner and rdata names lower-cased). */
-static rrset_status rrset_line_of_canonical(const ldns_rr *rr, char **line_out)
+/*
+ * Append the line of a record that is already canonical (owner and rdata
+ * names lower-cased) to buf, without a terminator.
+ */
+static rrset_status rrset_print_line(ldns_buffer *buf, const ldns_rr *rr)
 {
-    rrset_status rc = RRSET_ERR_NOMEM;
-    ldns_buffer *buf = ldns_buffer_new(256);
-    char *line = NULL;
-
-    if (!buf)
-        goto done;
-    rc = RRSET_ERR_PRESENT;
+    size_t start = ldns_buffer_position(buf);
     if (!ldns_rr_owner(rr) || dnsname_rdf2buffer(buf, ldns_rr_owner(rr)) != LDNS_STATUS_OK)
-        goto done;
+        return RRSET_ERR_PRESENT;
     if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
         if (!rrset_put_space(buf) ||
             ldns_rr_class2buffer_str(buf, ldns_rr_get_class(rr)) != LDNS_STATUS_OK)
-            goto done;
+            return RRSET_ERR_PRESENT;
     }
     if (!rrset_put_space(buf) ||
         ldns_rr_type2buffer_str(buf, ldns_rr_get_type(rr)) != LDNS_STATUS_OK)
-        goto done;
+        return RRSET_ERR_PRESENT;
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
         if (!rdf)
-            goto done;
+            return RRSET_ERR_PRESENT;
         size_t mark = ldns_buffer_position(buf);
         if (!rrset_put_space(buf) || dnsname_rdf2buffer(buf, rdf) != LDNS_STATUS_OK)
-            goto done;
+            return RRSET_ERR_PRESENT;
         rrset_trim_to(buf, mark + 1);
         if (ldns_buffer_position(buf) == mark + 1)
             ldns_buffer_set_position(buf, mark);
     }
-    if (!ldns_buffer_status_ok(buf)) {
-        rc = RRSET_ERR_NOMEM;
-        goto done;
-    }
-    line = ldns_buffer_export2str(buf);
-    if (!line) {
-        rc = RRSET_ERR_NOMEM;
-        goto done;
-    }
+    if (!ldns_buffer_status_ok(buf))
+        return RRSET_ERR_NOMEM;
     /* ldns escapes control octets; a raw newline would break the text form. */
-    if (strpbrk(line, "\n\r")) {
-        rc = RRSET_ERR_PRESENT;
-        goto done;
-    }
-    *line_out = line;
-    line = NULL;
-    rc = RRSET_OK;
+    const char *p = (const char *)ldns_buffer_at(buf, start);
+    size_t len = ldns_buffer_position(buf) - start;
+    if (memchr(p, '\n', len) || memchr(p, '\r', len) || memchr(p, '\0', len))
+        return RRSET_ERR_PRESENT;
+    return RRSET_OK;
+}
 
-done:
-    free(line);
+/* Print a record that is already canonical into a new string (*line_out, malloced). */
+static rrset_status rrset_line_of_canonical(const ldns_rr *rr, char **line_out)
+{
+    ldns_buffer *buf = ldns_buffer_new(256);
+    if (!buf)
+        return RRSET_ERR_NOMEM;
+    rrset_status rc = rrset_print_line(buf, rr);
+    char *line = NULL;
+    if (rc == RRSET_OK && !(line = ldns_buffer_export2str(buf)))
+        rc = RRSET_ERR_NOMEM;
     ldns_buffer_free(buf);
+    if (rc == RRSET_OK)
+        *line_out = line;
     return rc;
 }
 
@@ -670,4 +669,77 @@ bool rrset_canon_equal(const rrset_canon_t *a, const rrset_canon_t *b)
         return a == b;
     return a->count == b->count && a->text_len == b->text_len &&
            memcmp(a->text, b->text, a->text_len) == 0;
+}
+
+/* --- the fast path of observations -------------------------------------- */
+
+static int rrset_off_cmp(const void *a, const void *b, void *base)
+{
+    const char *t = base;
+    return strcmp(t + *(const size_t *)a, t + *(const size_t *)b);
+}
+
+rrset_status rrset_text_from_canonical(const ldns_rr_list *rrs, arena_t *arena, const char **text,
+                                       uint32_t *min_ttl, bool *has_ttl)
+{
+    size_t n = rrs ? ldns_rr_list_rr_count(rrs) : 0;
+    *text = "";
+    *has_ttl = false;
+    *min_ttl = 0;
+    if (n == 0)
+        return RRSET_OK;
+    if (n > RRSET_MAX_RRS)
+        return RRSET_ERR_TOO_MANY;
+    rrset_status rc = RRSET_ERR_NOMEM;
+    size_t *off = malloc(n * sizeof *off);
+    ldns_buffer *buf = ldns_buffer_new(128 * n);
+    if (!off || !buf)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+        off[i] = ldns_buffer_position(buf);
+        if ((rc = rrset_print_line(buf, rr)) != RRSET_OK)
+            goto done;
+        if (!ldns_buffer_reserve(buf, 1)) {
+            rc = RRSET_ERR_NOMEM;
+            goto done;
+        }
+        ldns_buffer_write_u8(buf, 0);
+        uint32_t ttl = ldns_rr_ttl(rr);
+        ttl = ttl > INT32_MAX ? 0 : ttl;
+        if (!*has_ttl || ttl < *min_ttl)
+            *min_ttl = ttl;
+        *has_ttl = true;
+    }
+    if (ldns_buffer_position(buf) > RRSET_MAX_TEXT + n) {
+        rc = RRSET_ERR_TOO_BIG;
+        goto done;
+    }
+    const char *base = (const char *)ldns_buffer_begin(buf);
+    if (n > 1)
+        qsort_r(off, n, sizeof *off, rrset_off_cmp, (void *)base);
+    char *out = arena_alloc(arena, ldns_buffer_position(buf) + 1);
+    if (!out)
+        goto done;
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *line = base + off[i];
+        if (i > 0 && strcmp(line, base + off[i - 1]) == 0)
+            continue;
+        size_t l = strlen(line);
+        if (pos > 0)
+            out[pos++] = '\n';
+        memcpy(out + pos, line, l);
+        pos += l;
+    }
+    out[pos] = '\0';
+    *text = out;
+    rc = RRSET_OK;
+done:
+    if (rc != RRSET_OK)
+        *has_ttl = false;
+    free(off);
+    if (buf)
+        ldns_buffer_free(buf);
+    return rc;
 }

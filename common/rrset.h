@@ -40,6 +40,8 @@
 
 #include <ldns/ldns.h>
 
+#include "common/arena.h"
+
 /* Most records in one set. */
 #define RRSET_MAX_RRS 4096
 /* Most bytes of canonical text in one set (NUL not counted). */
@@ -65,6 +67,16 @@ const char *rrset_status_str(rrset_status status);
  * free()). The record is only read: canonicalization works on a copy.
  */
 rrset_status rrset_line_from_rr(const ldns_rr *rr, char **line_out);
+
+/*
+ * The canonical text of every record of rrs, written straight into arena:
+ * the same text rrset_canon_from_ldns() gives for the whole list, without
+ * building a set object (the agent's hot path). The records must already
+ * be canonical (ldns_rr2canonical() applied). *text is "" for no records;
+ * *min_ttl and *has_ttl as for a set.
+ */
+rrset_status rrset_text_from_canonical(const ldns_rr_list *rrs, arena_t *arena, const char **text,
+                                       uint32_t *min_ttl, bool *has_ttl);
 
 /*
  * The set of the records of rrs (NULL: the empty set) whose type is

@@ -597,6 +597,47 @@ static void test_limits(void **state)
     free(huge);
 }
 
+/* The agent's fast path gives exactly the text of the set built the slow way. */
+static void test_text_from_canonical_same(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "Example.COM. 300 IN MX 20 MX2.Example.com.",
+        "example.com. 60 IN MX 10 mx1.example.com.",
+        "example.com. 300 IN MX 10 MX1.example.com.",
+        "example.com. 30 IN TXT \"v=spf1 mx -all\" \"two\"",
+        "www.example.com. 10 IN CNAME Host.Example.NET.",
+        "host.example.net. 5 IN AAAA 2001:DB8:0:0::1",
+        "*.example.com. 5 IN A 192.0.2.1",
+        "_dmarc.example.com. 5 IN TXT \"v=DMARC1; p=reject\"",
+        "example.com. 5 IN TYPE65280 \\# 2 abcd",
+        "xn--bcher-kva.example. 5 IN NS ns1.xn--bcher-kva.example.",
+    };
+    size_t n = sizeof lines / sizeof lines[0];
+    ldns_rr_list *slow = rr_list(lines, n);
+    ldns_rr_list *fast = rr_list(lines, n);
+    rrset_canon_t *set = NULL;
+    assert_int_equal(rrset_canon_from_ldns(slow, 0, NULL, &set), RRSET_OK);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(fast); i++)
+        ldns_rr2canonical(ldns_rr_list_rr(fast, i));
+    arena_t *arena = arena_new();
+    const char *text;
+    uint32_t ttl = 0, set_ttl = 0;
+    bool has_ttl = false;
+    assert_int_equal(rrset_text_from_canonical(fast, arena, &text, &ttl, &has_ttl), RRSET_OK);
+    assert_string_equal(text, rrset_canon_text(set));
+    assert_true(has_ttl);
+    assert_true(rrset_canon_min_ttl(set, &set_ttl));
+    assert_int_equal(ttl, set_ttl);
+    assert_int_equal(rrset_text_from_canonical(NULL, arena, &text, &ttl, &has_ttl), RRSET_OK);
+    assert_string_equal(text, "");
+    assert_false(has_ttl);
+    arena_destroy(&arena);
+    rrset_canon_destroy(&set);
+    ldns_rr_list_deep_free(slow);
+    ldns_rr_list_deep_free(fast);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_line_from_rr),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_text_from_canonical_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
