@@ -104,6 +104,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) cli-test
+	$(MAKE) lab-test
 	$(MAKE) fuzz
 	$(MAKE) format-check
 
@@ -112,6 +113,11 @@ unit: $(UNIT_BINS)
 
 cli-test: $(PROGS)
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/cli/run.sh
+
+# Against real NSD and unbound, each in a network namespace of its own.
+lab-test: $(PROGS)
+	@./tests/lab/selftest.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
 
 # libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.

@@ -36,38 +36,39 @@ typedef struct target {
     const char *server; /* auth: the name server's host name */
     dnsq_server_t *srv; /* where queries go */
     unsigned flags;     /* DNSQ_RD for resolvers, DNSQ_NSID for auth servers */
-    bool hidden;        /* only used to find the auth servers; not reported */
+    size_t outstanding; /* its questions in flight */
+    bool settled;       /* its last run asked nothing new: it is done */
 } target;
 
 struct check {
-    dnsq_t *engine;          /* the query engine (borrowed) */
-    check_done_cb cb;        /* called when done */
-    void *arg;               /* its argument */
-    arena_t *arena;          /* strings of the check */
-    char *domain;            /* canonical domain */
-    uint16_t types[CHECK_TYPES_MAX]; /* types asked */
-    size_t n_types;          /* count */
-    bool mail;               /* run the mail profile */
-    bool want_auth;          /* "auth" was among the resolvers */
+    dnsq_t *engine;                     /* the query engine (borrowed) */
+    check_done_cb cb;                   /* called when done */
+    void *arg;                          /* its argument */
+    arena_t *arena;                     /* strings of the check */
+    char *domain;                       /* canonical domain */
+    uint16_t types[CHECK_TYPES_MAX];    /* types asked */
+    size_t n_types;                     /* count */
+    bool mail;                          /* run the mail profile */
+    bool want_auth;                     /* "auth" was among the resolvers */
     const profile_range *extra_private; /* borrowed */
-    size_t n_extra_private;  /* count */
-    target *targets;         /* resolvers asked */
-    size_t n_targets;        /* count */
-    size_t n_user_targets;   /* the first ones, named in the spec */
-    slot **slots;            /* questions, in the order first asked */
-    size_t n_slots;          /* count */
-    size_t cap_slots;        /* allocated */
-    size_t outstanding;      /* questions in flight */
-    bool auth_added;         /* the auth servers are among the targets */
-    char *apex;              /* the zone's apex once known */
-    int64_t deadline;        /* monotonic ms */
-    int rounds;              /* rounds run */
-    bool final_round;        /* no more questions are sent: missing ones are incomplete */
-    bool done;               /* ended */
-    bool incomplete;         /* the deadline cut it short */
-    size_t queries;          /* queries sent */
-    findings_t findings;     /* the final findings */
-    bool oom;                /* memory ran out: the check ends incomplete */
+    size_t n_extra_private;             /* count */
+    target *targets;                    /* resolvers asked */
+    size_t n_targets;                   /* count */
+    size_t n_user_targets;              /* the first ones, named in the spec */
+    slot **slots;                       /* questions, in the order first asked */
+    size_t n_slots;                     /* count */
+    size_t cap_slots;                   /* allocated */
+    size_t outstanding;                 /* questions in flight, all resolvers */
+    bool auth_added;                    /* the auth servers are among the targets */
+    char *apex;                         /* the zone's apex once known */
+    int64_t deadline;                   /* monotonic ms */
+    int rounds;                         /* resolver runs, all resolvers */
+    bool final_round;    /* no more questions are sent: missing ones are incomplete */
+    bool done;           /* ended */
+    bool incomplete;     /* the deadline cut it short */
+    size_t queries;      /* queries sent */
+    findings_t findings; /* the final findings */
+    bool oom;            /* memory ran out: the check ends incomplete */
 };
 
 /* ---- slots ---------------------------------------------------------------- */
@@ -76,8 +77,8 @@ static void slot_incomplete(check_t *c, slot *s)
 {
     const target *t = &c->targets[s->target];
     answer_raw raw = {.ares_status = ARES_ECANCELLED, .t_ms = clock_wall_ms()};
-    if (answer_from_raw(&s->ans, &raw, s->qname, s->qtype, t->name, t->kind, t->server,
-                        c->arena) != 0)
+    if (answer_from_raw(&s->ans, &raw, s->qname, s->qtype, t->name, t->kind, t->server, c->arena) !=
+        0)
         c->oom = true;
     s->state = SLOT_DONE;
 }
@@ -129,24 +130,27 @@ static const answer_t *check_lookup(check_t *c, size_t ti, const char *qname, ui
 
 static void on_answer(void *arg, const answer_raw *raw);
 
-/* Send every question the round asked for. */
-static void send_new(check_t *c)
+/* Send every question the runs asked for; returns how many went out. */
+static size_t send_new(check_t *c)
 {
+    size_t sent = 0;
     for (size_t i = 0; i < c->n_slots; i++) {
         slot *s = c->slots[i];
         if (s->state != SLOT_NEW)
             continue;
         const target *t = &c->targets[s->target];
         s->state = SLOT_ASKED;
-        c->outstanding++;
         if (dnsq_query(c->engine, t->srv, s->qname, s->qtype, t->flags, on_answer, s) == 0) {
-            c->outstanding--;
             slot_incomplete(c, s);
             s->ans.obs.fail = PROTO_FAIL_MALFORMED;
         } else {
             c->queries++;
+            c->outstanding++;
+            c->targets[s->target].outstanding++;
+            sent++;
         }
     }
+    return sent;
 }
 
 /* ---- the profile's view ----------------------------------------------------- */
@@ -187,7 +191,7 @@ static char *apex_from(const answer_t *a)
 }
 
 static int target_add(check_t *c, const char *name, const char *kind, const char *server,
-                      dnsq_server_t *srv, unsigned flags, bool hidden)
+                      dnsq_server_t *srv, unsigned flags)
 {
     target *v = realloc(c->targets, (c->n_targets + 1) * sizeof *v);
     if (!v)
@@ -199,7 +203,8 @@ static int target_add(check_t *c, const char *name, const char *kind, const char
     t->server = server ? arena_strdup(c->arena, server) : NULL;
     t->srv = srv;
     t->flags = flags;
-    t->hidden = hidden;
+    t->outstanding = 0;
+    t->settled = false;
     if (!t->name || !t->kind || (server && !t->server))
         return -1;
     c->n_targets++;
@@ -224,16 +229,15 @@ static void add_auth_targets(check_t *c, size_t rec, ldns_rr_list *ns)
                 const ldns_rr *ar = ldns_rr_list_rr(addrs, k);
                 char *addr = ldns_rr_rd_count(ar) == 1 ? rdf_text(ldns_rr_rdf(ar, 0)) : NULL;
                 char err[200];
-                dnsq_server_t *srv = addr ? dnsq_server_get(c->engine, addr, err, sizeof err)
-                                          : NULL;
+                dnsq_server_t *srv =
+                    addr ? dnsq_server_get(c->engine, addr, err, sizeof err) : NULL;
                 free(addr);
                 if (!srv || c->n_targets - c->n_user_targets >= CHECK_AUTH_MAX)
                     continue;
                 bool dup = false;
                 for (size_t t = c->n_user_targets; t < c->n_targets; t++)
                     dup = dup || c->targets[t].srv == srv;
-                if (!dup && target_add(c, dnsq_server_name(srv), "auth", host, srv, DNSQ_NSID,
-                                       false) != 0)
+                if (!dup && target_add(c, dnsq_server_name(srv), "auth", host, srv, DNSQ_NSID) != 0)
                     c->oom = true;
             }
             ldns_rr_list_deep_free(addrs);
@@ -285,102 +289,142 @@ static bool auth_discover(check_t *c, size_t rec)
     return complete;
 }
 
-/* ---- rounds --------------------------------------------------------------------- */
+/* ---- rounds ----------------------------------------------------------------------
+ *
+ * Each resolver runs on its own: when its last question is answered, its
+ * part of the check runs again with the answers at hand, so a slow or dead
+ * resolver never holds up the others. A resolver whose run asks nothing new
+ * has settled; the check ends when every resolver has.
+ */
 
-static void check_finish(check_t *c, findings_t *scratch)
+/* The first resolver that recurses: where the auth servers are looked up. */
+static size_t check_recursor(const check_t *c)
 {
+    for (size_t t = 0; t < c->n_user_targets; t++) {
+        if (strcmp(c->targets[t].kind, "auth") != 0)
+            return t;
+    }
+    return SIZE_MAX;
+}
+
+/* Run the mail profile at resolver t (findings into out). */
+static bool run_profile(check_t *c, size_t t, findings_t *out)
+{
+    lookup_ctx l = {.check = c, .target = t};
+    profile_input in = {.domain = c->domain,
+                        .resolver = c->targets[t].name,
+                        .lookup = profile_lookup_cb,
+                        .lookup_ctx = &l,
+                        .extra_private = c->extra_private,
+                        .n_extra_private = c->n_extra_private};
+    return profile_mail_run(&in, out);
+}
+
+/* One run of resolver t: ask for everything it needs (recorded as new slots). */
+static void run_target(check_t *c, size_t t)
+{
+    bool user = t < c->n_user_targets;
+    for (size_t k = 0; k < c->n_types; k++)
+        check_lookup(c, t, c->domain, c->types[k]);
+    if (!user) { /* an authoritative server found through the recursor */
+        if (c->mail)
+            check_lookup(c, t, c->domain, LDNS_RR_TYPE_MX);
+        if (c->apex)
+            check_lookup(c, t, c->apex, LDNS_RR_TYPE_SOA);
+        return;
+    }
+    if (c->mail) {
+        findings_t scratch;
+        findings_init(&scratch, c->arena);
+        run_profile(c, t, &scratch);
+        findings_free(&scratch);
+    }
+    if (c->want_auth && t == check_recursor(c))
+        auth_discover(c, t);
+}
+
+static void check_finish(check_t *c)
+{
+    findings_t out;
+    findings_init(&out, c->arena);
+    /* every answer is in (or marked incomplete): the profile runs complete */
+    if (c->mail) {
+        for (size_t t = 0; t < c->n_user_targets; t++) {
+            if (strcmp(c->targets[t].kind, "auth") != 0)
+                run_profile(c, t, &out);
+        }
+    }
     const answer_t **all = calloc(c->n_slots ? c->n_slots : 1, sizeof *all);
-    size_t n = 0;
     size_t cut = 0;
-    for (size_t i = 0; i < c->n_slots; i++) {
-        const slot *s = c->slots[i];
-        if (c->targets[s->target].hidden)
-            continue;
-        if (all)
-            all[n++] = &s->ans;
-        cut += s->ans.obs.fail == PROTO_FAIL_INCOMPLETE;
+    for (size_t i = 0; all && i < c->n_slots; i++) {
+        all[i] = &c->slots[i]->ans;
+        cut += c->slots[i]->ans.obs.fail == PROTO_FAIL_INCOMPLETE;
     }
     if (all)
-        crosscheck_run(all, n, scratch);
+        crosscheck_run(all, c->n_slots, &out);
+    else
+        c->oom = true;
     free(all);
     if (c->incomplete || c->oom) {
-        if (findings_add(scratch, "CHECK_INCOMPLETE", PROTO_SEV_WARNING, c->domain, NULL,
+        if (findings_add(&out, "CHECK_INCOMPLETE", PROTO_SEV_WARNING, c->domain, NULL,
                          "the check ended before %zu question(s) were answered (%s)", cut,
-                         c->oom ? "too many questions or out of memory"
-                                : "its deadline passed") != 0)
+                         c->oom ? "too many questions or out of memory" : "its deadline passed") !=
+            0)
             c->oom = true;
         c->incomplete = true;
     }
-    c->findings = *scratch;
+    c->findings = out;
     c->done = true;
     if (c->cb)
         c->cb(c->arg, c);
 }
 
-static void check_round(check_t *c)
+/* Run every resolver that is idle and not settled; end the check when all are. */
+static void check_step(check_t *c)
 {
     if (c->done)
         return;
-    c->rounds++;
-    if (c->rounds > CHECK_ROUNDS_MAX || c->oom)
-        c->final_round = true;
-    findings_t scratch;
-    findings_init(&scratch, c->arena);
-    size_t recursor = SIZE_MAX;
-    for (size_t t = 0; t < c->n_user_targets; t++) {
-        if (strcmp(c->targets[t].kind, "auth") == 0)
+    bool busy = false;
+    for (size_t t = 0; t < c->n_targets; t++) { /* n_targets grows as auth servers are found */
+        target *tg = &c->targets[t];
+        if (tg->outstanding > 0) {
+            busy = true;
             continue;
-        if (recursor == SIZE_MAX)
-            recursor = t;
-        for (size_t k = 0; k < c->n_types; k++)
-            check_lookup(c, t, c->domain, c->types[k]);
-        if (c->mail && !c->targets[t].hidden) {
-            lookup_ctx l = {.check = c, .target = t};
-            profile_input in = {.domain = c->domain,
-                                .resolver = c->targets[t].name,
-                                .lookup = profile_lookup_cb,
-                                .lookup_ctx = &l,
-                                .extra_private = c->extra_private,
-                                .n_extra_private = c->n_extra_private};
-            profile_mail_run(&in, &scratch);
         }
+        if (tg->settled)
+            continue;
+        if (++c->rounds > CHECK_ROUNDS_MAX * (int)(c->n_targets ? c->n_targets : 1) || c->oom)
+            c->final_round = true;
+        run_target(c, t);
+        size_t sent = send_new(c);
+        tg = &c->targets[t]; /* run_target may have grown the array */
+        if (sent == 0 && tg->outstanding == 0)
+            tg->settled = true;
+        busy = busy || tg->outstanding > 0 || !tg->settled;
     }
-    if (c->want_auth && recursor != SIZE_MAX && auth_discover(c, recursor)) {
-        for (size_t t = c->n_user_targets; t < c->n_targets; t++) {
-            for (size_t k = 0; k < c->n_types; k++)
-                check_lookup(c, t, c->domain, c->types[k]);
-            if (c->mail)
-                check_lookup(c, t, c->domain, LDNS_RR_TYPE_MX);
-            if (c->apex)
-                check_lookup(c, t, c->apex, LDNS_RR_TYPE_SOA);
-        }
-    }
-    send_new(c);
-    if (c->outstanding == 0) {
-        check_finish(c, &scratch);
-        return;
-    }
-    findings_free(&scratch);
+    if (!busy)
+        check_finish(c);
 }
 
 static void on_answer(void *arg, const answer_raw *raw)
 {
     slot *s = arg;
     check_t *c = s->check;
-    const target *t = &c->targets[s->target];
-    if (answer_from_raw(&s->ans, raw, s->qname, s->qtype, t->name, t->kind, t->server,
-                        c->arena) != 0)
+    target *t = &c->targets[s->target];
+    if (answer_from_raw(&s->ans, raw, s->qname, s->qtype, t->name, t->kind, t->server, c->arena) !=
+        0)
         c->oom = true;
     s->state = SLOT_DONE;
     c->outstanding--;
-    if (c->outstanding == 0)
-        check_round(c);
+    t->outstanding--;
+    if (t->outstanding == 0)
+        check_step(c);
 }
 
 /* ---- public ------------------------------------------------------------------------ */
 
-check_t *check_new(dnsq_t *engine, const check_spec *spec, check_done_cb cb, void *arg,
-                   char *err, size_t errlen)
+check_t *check_new(dnsq_t *engine, const check_spec *spec, check_done_cb cb, void *arg, char *err,
+                   size_t errlen)
 {
     char name[DNSNAME_TEXT_MAX];
     dnsname_status ds = dnsname_normalize(spec->domain, name, sizeof name);
@@ -430,17 +474,18 @@ check_t *check_new(dnsq_t *engine, const check_spec *spec, check_done_cb cb, voi
             dup = dup || c->targets[t].srv == srv;
         if (dup)
             continue;
-        if (target_add(c, dnsq_server_name(srv), local ? "local" : "public", NULL, srv, DNSQ_RD,
-                       false) != 0) {
+        if (target_add(c, dnsq_server_name(srv), local ? "local" : "public", NULL, srv, DNSQ_RD) !=
+            0) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
         has_recursor = true;
     }
     if (c->want_auth && !has_recursor) {
-        /* the auth servers are found through the local resolver, not reported */
+        /* the auth servers are found through the local resolver, which is
+         * then asked (and reported) like any resolver of the check */
         dnsq_server_t *srv = dnsq_server_get(engine, NULL, err, errlen);
-        if (!srv || target_add(c, "local", "local", NULL, srv, DNSQ_RD, true) != 0)
+        if (!srv || target_add(c, "local", "local", NULL, srv, DNSQ_RD) != 0)
             goto fail;
     }
     c->n_user_targets = c->n_targets;
@@ -452,7 +497,7 @@ fail:
 
 void check_start(check_t *self)
 {
-    check_round(self);
+    check_step(self);
 }
 
 bool check_poll_deadline(check_t *self)
@@ -467,9 +512,11 @@ bool check_poll_deadline(check_t *self)
         }
     }
     self->outstanding = 0;
+    for (size_t t = 0; t < self->n_targets; t++)
+        self->targets[t].outstanding = 0;
     self->incomplete = true;
     self->final_round = true;
-    check_round(self);
+    check_step(self);
     return self->done;
 }
 
@@ -489,30 +536,14 @@ bool check_incomplete(const check_t *self)
     return self->incomplete;
 }
 
-static const slot *visible_slot(const check_t *self, size_t i)
-{
-    for (size_t k = 0; k < self->n_slots; k++) {
-        const slot *s = self->slots[k];
-        if (self->targets[s->target].hidden)
-            continue;
-        if (i-- == 0)
-            return s;
-    }
-    return NULL;
-}
-
 const answer_t *check_answer(const check_t *self, size_t i)
 {
-    const slot *s = visible_slot(self, i);
-    return s ? &s->ans : NULL;
+    return i < self->n_slots ? &self->slots[i]->ans : NULL;
 }
 
 size_t check_answer_count(const check_t *self)
 {
-    size_t n = 0;
-    for (size_t k = 0; k < self->n_slots; k++)
-        n += !self->targets[self->slots[k]->target].hidden;
-    return n;
+    return self->n_slots;
 }
 
 const findings_t *check_findings(const check_t *self)
@@ -527,33 +558,17 @@ const char *check_domain(const check_t *self)
 
 size_t check_resolver_count(const check_t *self)
 {
-    size_t n = 0;
-    for (size_t t = 0; t < self->n_targets; t++)
-        n += !self->targets[t].hidden;
-    return n;
-}
-
-static const target *visible_target(const check_t *self, size_t i)
-{
-    for (size_t t = 0; t < self->n_targets; t++) {
-        if (self->targets[t].hidden)
-            continue;
-        if (i-- == 0)
-            return &self->targets[t];
-    }
-    return NULL;
+    return self->n_targets;
 }
 
 const char *check_resolver_name(const check_t *self, size_t i)
 {
-    const target *t = visible_target(self, i);
-    return t ? t->name : NULL;
+    return i < self->n_targets ? self->targets[i].name : NULL;
 }
 
 const char *check_resolver_kind(const check_t *self, size_t i)
 {
-    const target *t = visible_target(self, i);
-    return t ? t->kind : NULL;
+    return i < self->n_targets ? self->targets[i].kind : NULL;
 }
 
 size_t check_queries(const check_t *self)

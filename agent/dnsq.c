@@ -53,6 +53,7 @@ struct dnsq_req {
     void *arg;             /* callback argument */
     bool tc_seen;          /* a truncated UDP answer came back */
     bool tcp;              /* now asked over TCP */
+    unsigned tries_left;   /* tries this query still has, the current one included */
     int64_t sent_us;       /* monotonic time of the (last) send */
     dnsq_req *qnext;       /* next in the server's queue */
     dnsq_req *prev, *next; /* all live requests of the engine */
@@ -179,8 +180,10 @@ static int channel_new(dnsq_t *self, dnsq_server_t *srv, bool tcp, ares_channel 
                ARES_OPT_SOCK_STATE_CB;
     o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH |
               (tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+    /* c-ares doubles the timeout of every retry to one server, so it tries
+     * once and dnsq retries itself: each try waits exactly timeout_ms */
     o.timeout = (int)self->opts.timeout_ms;
-    o.tries = (int)self->opts.tries;
+    o.tries = 1;
     o.ednspsz = DNSQ_EDNS_SIZE;
     o.sock_state_cb = sock_state_cb;
     o.sock_state_cb_data = srv;
@@ -477,6 +480,11 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
     if (status == ARES_EDESTRUCTION) {
         return; /* dnsq_destroy frees what is left */
     }
+    if (status == ARES_ETIMEOUT && r->cb && r->tries_left > 1) {
+        r->tries_left--;
+        req_send(r, r->tcp);
+        return;
+    }
     bool truncated = status == ARES_SUCCESS && abuf && alen >= 3 && (abuf[2] & 0x02);
     if (truncated && !r->tcp && r->cb) {
         r->tc_seen = true;
@@ -508,6 +516,7 @@ uint64_t dnsq_query(dnsq_t *self, dnsq_server_t *srv, const char *qname, uint16_
     }
     r->engine = self;
     r->srv = srv;
+    r->tries_left = self->opts.tries;
     r->cb = cb;
     r->arg = arg;
     r->next = self->live;
