@@ -50,13 +50,13 @@ static uint8_t fail_from_rcode(ldns_pkt_rcode rcode)
     }
 }
 
-/* The packet answers the question we asked: QR set, one question, same name and type. */
+/* The packet answers the question we asked: QR set, one question, same name, type and class. */
 static bool answer_matches(const ldns_pkt *pkt, const char *qname, uint16_t qtype)
 {
     if (!ldns_pkt_qr(pkt) || ldns_pkt_qdcount(pkt) != 1)
         return false;
     const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-    if (!q || ldns_rr_get_type(q) != qtype)
+    if (!q || ldns_rr_get_type(q) != qtype || ldns_rr_get_class(q) != LDNS_RR_CLASS_IN)
         return false;
     ldns_rdf *want = ldns_dname_new_frm_str(qname);
     if (!want)
@@ -67,16 +67,115 @@ static bool answer_matches(const ldns_pkt *pkt, const char *qname, uint16_t qtyp
 }
 
 /*
- * Records an answer section cannot carry: TYPE0 is reserved (RFC 6895 §3.1)
- * and its canonical line would not read back (common/rrset.h).
+ * Types whose canonical line reads back once the record has all its fields
+ * (addresses, names, numbers, strings). Lines of other types are read back
+ * before they go on the wire: ldns presents some hostile rdata (a LOC of an
+ * unknown version, an APL of an unknown family, ...) in a form it cannot
+ * read again.
  */
-static bool answer_rrs_sane(const ldns_rr_list *rrs)
+static bool answer_type_plain(ldns_rr_type type)
 {
-    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-        if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == 0)
+    switch (type) {
+    case LDNS_RR_TYPE_A:
+    case LDNS_RR_TYPE_NS:
+    case LDNS_RR_TYPE_CNAME:
+    case LDNS_RR_TYPE_SOA:
+    case LDNS_RR_TYPE_PTR:
+    case LDNS_RR_TYPE_MX:
+    case LDNS_RR_TYPE_TXT:
+    case LDNS_RR_TYPE_AAAA:
+    case LDNS_RR_TYPE_SRV:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * True when every label of a wire-format name holds only letters, digits,
+ * '-', '_' and '*': its text needs no escape. ldns reads an owner back only
+ * when its text fits in 255 characters, which escapes can exceed.
+ */
+static bool answer_name_plain(const ldns_rdf *name)
+{
+    const uint8_t *d = ldns_rdf_data(name);
+    size_t n = ldns_rdf_size(name);
+    for (size_t i = 0; i < n && d[i] != 0; i += (size_t)d[i] + 1) {
+        for (size_t j = i + 1; j <= i + d[i] && j < n; j++) {
+            if (!isalnum(d[j]) && d[j] != '-' && d[j] != '_' && d[j] != '*')
+                return false;
+        }
+    }
+    return true;
+}
+
+/* A record whose canonical line surely reads back: a plain type, plain names. */
+static bool answer_rr_plain(const ldns_rr *rr)
+{
+    if (!answer_type_plain(ldns_rr_get_type(rr)) || !answer_name_plain(ldns_rr_owner(rr)))
+        return false;
+    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+        const ldns_rdf *f = ldns_rr_rdf(rr, i);
+        if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && !answer_name_plain(f))
             return false;
     }
     return true;
+}
+
+/*
+ * Whether the records can be an observation's RR set: all of class IN (the
+ * class asked), none of TYPE0 (reserved, RFC 6895 §3.1), and every record
+ * of a known type with the fields its type needs (ldns keeps a record that
+ * its RDLENGTH cuts short, with fewer fields). *read_back is set when a
+ * record is not answer_rr_plain().
+ */
+static bool answer_rrs_sane(const ldns_rr_list *rrs, bool *read_back)
+{
+    *read_back = false;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+        ldns_rr_type type = ldns_rr_get_type(rr);
+        if (type == 0 || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+            return false;
+        const ldns_rr_descriptor *d = ldns_rr_descript((uint16_t)type);
+        if (d && d->_type == type &&
+            (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(d) ||
+             ldns_rr_rd_count(rr) > ldns_rr_descriptor_maximum(d)))
+            return false;
+        if (!*read_back && !answer_rr_plain(rr))
+            *read_back = true;
+    }
+    return true;
+}
+
+/*
+ * The RR set text of the answer section into *text (arena), *ttl_min and
+ * *has_ttl. RRSET_ERR_NOMEM when out of memory; any other error means the
+ * section cannot go on the wire: malformed records, or text over the
+ * protocol's limit.
+ */
+static rrset_status answer_rrset(const ldns_rr_list *rrs, arena_t *arena, const char **text,
+                                 uint32_t *ttl_min, bool *has_ttl)
+{
+    bool read_back;
+    if (!answer_rrs_sane(rrs, &read_back))
+        return RRSET_ERR_PARSE;
+    rrset_canon_t *set = NULL;
+    rrset_status rs = rrset_canon_from_ldns(rrs, 0, NULL, &set);
+    if (rs == RRSET_OK && rrset_canon_text_len(set) > PROTO_TEXT_MAX)
+        rs = RRSET_ERR_TOO_BIG;
+    if (rs == RRSET_OK && read_back) {
+        rrset_canon_t *back = NULL;
+        rs = rrset_canon_parse_text(rrset_canon_text(set), &back);
+        rrset_canon_destroy(&back);
+    }
+    if (rs == RRSET_OK) {
+        *has_ttl = rrset_canon_min_ttl(set, ttl_min);
+        if (!(*text = arena_strdup(arena, rrset_canon_text(set))))
+            rs = RRSET_ERR_NOMEM;
+    }
+    rrset_canon_destroy(&set);
+    return rs;
 }
 
 /* NSID bytes as text: printable ASCII as is, anything else in hex. */
@@ -207,10 +306,7 @@ int answer_from_raw(answer_t *ans, const answer_raw *raw, const char *qname, uin
     if (read_edns(ans, arena) != 0)
         return -1;
 
-    rrset_canon_t *set = NULL;
-    rrset_status rs = answer_rrs_sane(ldns_pkt_answer(p))
-                          ? rrset_canon_from_ldns(ldns_pkt_answer(p), 0, NULL, &set)
-                          : RRSET_ERR_PARSE;
+    rrset_status rs = answer_rrset(ldns_pkt_answer(p), arena, &o->rrset, &o->ttl_min, &o->has_ttl);
     if (rs == RRSET_ERR_NOMEM)
         return -1;
     if (rs != RRSET_OK) {
@@ -218,11 +314,6 @@ int answer_from_raw(answer_t *ans, const answer_raw *raw, const char *qname, uin
         o->fail = PROTO_FAIL_MALFORMED;
         return 0;
     }
-    o->rrset = arena_strdup(arena, rrset_canon_text(set));
-    o->has_ttl = rrset_canon_min_ttl(set, &o->ttl_min);
-    rrset_canon_destroy(&set);
-    if (!o->rrset)
-        return -1;
     read_soa(ans, qtype);
     return 0;
 }
