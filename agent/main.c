@@ -5,9 +5,11 @@
  *   vantage-agent -c FILE [-n]       the daemon (issue 4), -n: check config
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/daemon.h"
 #include "agent/oneshot.h"
 #include "common/keygen.h"
 
@@ -45,11 +47,17 @@ int main(int argc, char **argv)
         {"foreground", no_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
+    const char *config = "/etc/vantage/agent.conf";
+    bool check_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:ndhV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
+            config = optarg;
+            break;
         case 'n':
+            check_only = true;
+            break;
         case 'd':
             break;
         case 'h':
@@ -68,6 +76,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    fprintf(stderr, "vantage-agent: the agent daemon is not built yet; only keygen works\n");
+    if (check_only)
+        return agent_daemon_check_config(config);
+    fprintf(stderr,
+            "vantage-agent: the agent daemon is not built yet; check, keygen and -n work\n");
     return 1;
 }

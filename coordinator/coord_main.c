@@ -5,7 +5,10 @@
  *   vantage-coord -c FILE [-n]       the daemon (issue 4), -n: check config
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "coordinator/coord.h"
 
 static void usage(FILE *out)
 {
@@ -29,11 +32,17 @@ int main(int argc, char **argv)
         {"foreground", no_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
+    const char *config = "/etc/vantage/coord.conf";
+    bool check_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:ndhV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
+            config = optarg;
+            break;
         case 'n':
+            check_only = true;
+            break;
         case 'd':
             break;
         case 'h':
@@ -52,6 +61,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    fprintf(stderr, "vantage-coord: the coordinator daemon is not built yet\n");
+    if (check_only)
+        return coord_check_config(config);
+    fprintf(stderr, "vantage-coord: the coordinator daemon is not built yet; -n works\n");
     return 1;
 }

@@ -60,6 +60,30 @@ done
 "$BIN/vantagectl" keygen "$TMP/a.key" >/dev/null && "$BIN/vantagectl" keygen "$TMP/b.key" >/dev/null
 [ "$(cat "$TMP/a.key.pub")" != "$(cat "$TMP/b.key.pub")" ] && ok || bad "two keygen runs gave the same key"
 
+
+# -n checks a daemon's configuration: the example configs, with this run's keys
+"$BIN/vantage-agent" keygen "$TMP/agent-n.key" >/dev/null
+"$BIN/vantagectl" keygen "$TMP/coord-n.key" >/dev/null
+cpub=$(cat "$TMP/coord-n.key.pub")
+apub=$(cat "$TMP/agent-n.key.pub")
+sed -e "s#^key = .*#key = $TMP/agent-n.key#" -e "s#^state_dir = .*#state_dir = $TMP/agent-state#" \
+	-e "s#^pubkey = .*#pubkey = $cpub#" "$ROOT/deploy/agent.conf.example" >"$TMP/agent.conf"
+sed -e "s#^pubkey = .*#pubkey = $apub#" "$ROOT/deploy/agents.conf.example" >"$TMP/agents.conf"
+sed -e "s#^key = .*#key = $TMP/coord-n.key#" -e "s#^allowlist = .*#allowlist = $TMP/agents.conf#" \
+	-e "s#^store = .*#store = $TMP/vantage.db#" "$ROOT/deploy/coord.conf.example" >"$TMP/coord.conf"
+expect 0 "configuration OK" "$BIN/vantage-agent" -n -c "$TMP/agent.conf"
+expect 0 "configuration OK" "$BIN/vantage-coord" -n -c "$TMP/coord.conf"
+printf '[agent]\nid = x\nregion = y\nkey = %s\ncolour = blue\n' "$TMP/agent-n.key" >"$TMP/bad-agent.conf"
+expect 1 "bad-agent.conf:5: \[agent\] colour: unknown key" "$BIN/vantage-agent" -n -c "$TMP/bad-agent.conf"
+chmod 0644 "$TMP/agent-n.key"
+expect 1 "agent-n.key: permissions 0644 are too open" "$BIN/vantage-agent" -n -c "$TMP/agent.conf"
+chmod 0600 "$TMP/agent-n.key"
+sed -e "s#^allowlist = .*#allowlist = $TMP/nowhere#" "$TMP/coord.conf" >"$TMP/coord-bad.conf"
+expect 1 "allowlist: .*nowhere" "$BIN/vantage-coord" -n -c "$TMP/coord-bad.conf"
+sed -e "s#^listen = .*#listen = tcp://*:99999#" "$TMP/coord.conf" >"$TMP/coord-bad.conf"
+expect 1 "coord-bad.conf:[0-9]*: \[coordinator\] listen:" "$BIN/vantage-coord" -n -c "$TMP/coord-bad.conf"
+expect 1 "cannot open" "$BIN/vantage-coord" -n -c "$TMP/none.conf"
+
 # make install honours PREFIX and DESTDIR
 if make -s -C "$ROOT" install PREFIX=/opt/vt DESTDIR="$TMP/stage" >"$TMP/install.log" 2>&1; then
 	for f in bin/vantagectl sbin/vantage-agent sbin/vantage-coord share/doc/vantage/README.md; do
