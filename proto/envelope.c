@@ -207,6 +207,28 @@ static proto_status pack_header(msgpack_packer *pk, const proto_header *hdr, pro
     return PROTO_OK;
 }
 
+/* Sign what sb holds (header and body), append the signature, hand the frame out. */
+static proto_status seal_finish(msgpack_sbuffer *sb, msgpack_packer *pk,
+                                const unsigned char sk[ENVELOPE_SK_LEN], uint8_t **out,
+                                size_t *out_len, proto_error *err)
+{
+    uint8_t *msg = NULL;
+    size_t mlen;
+    unsigned char sig[ENVELOPE_SIG_LEN];
+    if (!sb->data)
+        return proto_error_set(err, PROTO_E_NOMEM, 0, NULL);
+    if (sb->size + 2 + ENVELOPE_SIG_LEN > PROTO_FRAME_MAX)
+        return proto_error_set(err, PROTO_E_TOO_BIG, sb->size, NULL);
+    if (sig_input((const uint8_t *)sb->data, sb->size, &msg, &mlen) != PROTO_OK)
+        return proto_error_set(err, PROTO_E_NOMEM, 0, NULL);
+    crypto_sign_detached(sig, NULL, msg, mlen, sk);
+    free(msg);
+    msgpack_pack_bin_with_body(pk, sig, sizeof sig);
+    *out_len = sb->size;
+    *out = (uint8_t *)msgpack_sbuffer_release(sb);
+    return *out ? PROTO_OK : proto_error_set(err, PROTO_E_NOMEM, 0, NULL);
+}
+
 proto_status proto_seal(const proto_header *hdr, const void *body,
                         const unsigned char sk[ENVELOPE_SK_LEN], uint8_t **out, size_t *out_len,
                         proto_error *err)
@@ -215,35 +237,61 @@ proto_status proto_seal(const proto_header *hdr, const void *body,
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    uint8_t *msg = NULL;
-    size_t mlen;
-    unsigned char sig[ENVELOPE_SIG_LEN];
-
     *out = NULL;
     *out_len = 0;
     proto_status s = pack_header(&pk, hdr, err);
     if (s == PROTO_OK)
         s = proto_body_encode(hdr->type, body, &pk, err);
+    if (s == PROTO_OK)
+        s = seal_finish(&sb, &pk, sk, out, out_len, err);
+    msgpack_sbuffer_destroy(&sb);
+    return s;
+}
+
+proto_status proto_seal_body(const proto_header *hdr, const uint8_t *body, size_t body_len,
+                             const unsigned char sk[ENVELOPE_SK_LEN], uint8_t **out,
+                             size_t *out_len, proto_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    size_t end;
+    proto_status s = mpcheck_object(body, body_len, &frame_limits, &end, err);
     if (s != PROTO_OK)
-        goto done;
-    if (!sb.data) {
+        return s;
+    if (end != body_len || body_len == 0 ||
+        !((body[0] >= 0x80 && body[0] <= 0x8f) || body[0] == 0xde || body[0] == 0xdf))
+        return proto_error_set(err, PROTO_E_FORMAT, 0, "body");
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    s = pack_header(&pk, hdr, err);
+    if (s == PROTO_OK && msgpack_sbuffer_write(&sb, (const char *)body, body_len) != 0)
         s = proto_error_set(err, PROTO_E_NOMEM, 0, NULL);
-        goto done;
-    }
-    if (sb.size + 2 + ENVELOPE_SIG_LEN > PROTO_FRAME_MAX) {
+    if (s == PROTO_OK)
+        s = seal_finish(&sb, &pk, sk, out, out_len, err);
+    msgpack_sbuffer_destroy(&sb);
+    return s;
+}
+
+proto_status proto_body_pack(uint32_t type, const void *body, uint8_t **out, size_t *out_len,
+                             proto_error *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    *out = NULL;
+    *out_len = 0;
+    proto_status s = proto_body_encode(type, body, &pk, err);
+    if (s == PROTO_OK && !sb.data)
+        s = proto_error_set(err, PROTO_E_NOMEM, 0, NULL);
+    if (s == PROTO_OK && sb.size > PROTO_FRAME_MAX)
         s = proto_error_set(err, PROTO_E_TOO_BIG, sb.size, NULL);
-        goto done;
+    if (s == PROTO_OK) {
+        *out_len = sb.size;
+        *out = (uint8_t *)msgpack_sbuffer_release(&sb);
     }
-    if ((s = sig_input((const uint8_t *)sb.data, sb.size, &msg, &mlen)) != PROTO_OK) {
-        proto_error_set(err, s, 0, NULL);
-        goto done;
-    }
-    crypto_sign_detached(sig, NULL, msg, mlen, sk);
-    msgpack_pack_bin_with_body(&pk, sig, sizeof sig);
-    *out_len = sb.size;
-    *out = (uint8_t *)msgpack_sbuffer_release(&sb);
-done:
-    free(msg);
     msgpack_sbuffer_destroy(&sb);
     return s;
 }

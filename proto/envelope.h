@@ -75,6 +75,24 @@ proto_status proto_seal(const proto_header *hdr, const void *body,
                         proto_error *err);
 
 /*
+ * Build and sign a frame around a body that is already encoded (a msgpack
+ * map of hdr->type, e.g. a RESULTS body read back from the agent's spool to
+ * be re-sent in a fresh envelope with the same seq). The body must be one
+ * well-formed msgpack map within the frame limits (PROTO_E_FORMAT, or the
+ * structural error, otherwise). Output as for proto_seal().
+ */
+proto_status proto_seal_body(const proto_header *hdr, const uint8_t *body, size_t body_len,
+                             const unsigned char sk[ENVELOPE_SK_LEN], uint8_t **out,
+                             size_t *out_len, proto_error *err);
+
+/*
+ * Encode the body of the given type alone (what proto_seal_body() takes).
+ * On success *out is malloced (*out_len bytes); the caller frees it.
+ */
+proto_status proto_body_pack(uint32_t type, const void *body, uint8_t **out, size_t *out_len,
+                             proto_error *err);
+
+/*
  * Where a receiver finds the keys of a sender: return the idx-th candidate
  * public key of sender (idx = 0, 1, ...) or NULL when there are no more.
  * An agent returns its pinned coordinator keys; the coordinator returns the

@@ -668,6 +668,36 @@ static void test_bad_ids(void **state)
     assert_string_equal(err.field, "recipient");
 }
 
+static void test_seal_body_same_as_seal(void **state)
+{
+    (void)state;
+    for (uint32_t t = PROTO_TYPE_FIRST; t <= PROTO_TYPE_LAST; t++) {
+        proto_header h = hdr_of(t, "fra-1", "coord");
+        uint8_t *a, *b, *body;
+        size_t alen, blen, bodylen;
+        assert_int_equal(proto_seal(&h, sample_body(t), agent_sk, &a, &alen, NULL), PROTO_OK);
+        assert_int_equal(proto_body_pack(t, sample_body(t), &body, &bodylen, NULL), PROTO_OK);
+        assert_int_equal(proto_seal_body(&h, body, bodylen, agent_sk, &b, &blen, NULL), PROTO_OK);
+        assert_int_equal(alen, blen);
+        assert_memory_equal(a, b, alen);
+        free(a);
+        free(b);
+        free(body);
+    }
+    /* a body that is not one map is refused */
+    proto_header h = hdr_of(PROTO_ACK, "fra-1", "coord");
+    uint8_t *f;
+    size_t len;
+    const uint8_t not_map[] = {0x91, 0x01};
+    const uint8_t two[] = {0x80, 0x80};
+    assert_int_equal(proto_seal_body(&h, not_map, sizeof not_map, agent_sk, &f, &len, NULL),
+                     PROTO_E_FORMAT);
+    assert_int_equal(proto_seal_body(&h, two, sizeof two, agent_sk, &f, &len, NULL),
+                     PROTO_E_FORMAT);
+    assert_int_equal(proto_seal_body(&h, bomb, sizeof bomb, agent_sk, &f, &len, NULL),
+                     PROTO_E_COUNT);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -698,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_version_range),
         cmocka_unit_test(test_unknown_type_and_format),
         cmocka_unit_test(test_bad_ids),
+        cmocka_unit_test(test_seal_body_same_as_seal),
     };
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }
