@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "agent/seqstate.h"
+#include "common/seqstate.h"
 #include "agent/spool.h"
 
 static char *tmp;

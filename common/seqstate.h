@@ -1,5 +1,6 @@
 /*
- * agent/seqstate.h - the agent's sequence numbers, durable and never repeated.
+ * common/seqstate.h - a sender's sequence numbers, durable and never repeated
+ * (the agent's, and the coordinator's own).
  *
  * Every envelope an agent sends carries a sequence number that must never
  * repeat, across restarts, kill -9 and power cuts (docs/protocol.md §8).
@@ -29,8 +30,8 @@
  * The open state holds an exclusive lock (flock) on STATE_DIR/lock, so two
  * processes cannot share one state folder and repeat each other's numbers.
  */
-#ifndef VANTAGE_AGENT_SEQSTATE_H
-#define VANTAGE_AGENT_SEQSTATE_H
+#ifndef VANTAGE_COMMON_SEQSTATE_H
+#define VANTAGE_COMMON_SEQSTATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /*
  * agent/seqstate.c - durable, never repeated sequence numbers, reserved in blocks.
  */
-#include "agent/seqstate.h"
+#include "common/seqstate.h"
 
 #include <dirent.h>
 #include <errno.h>
