@@ -13,4 +13,12 @@
  */
 int agent_daemon_check_config(const char *path);
 
+/*
+ * Run the agent until SIGTERM or SIGINT: connect to the coordinator, say
+ * HELLO after every connect, run the monitors of its PLAN and the CHECKs it
+ * sends, spool every batch before sending it and delete it on ACK. Returns
+ * the exit status (1 when start-up fails).
+ */
+int agent_daemon_run(const char *path);
+
 #endif

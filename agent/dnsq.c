@@ -257,7 +257,12 @@ static int parse_addr(const char *addr, char *name, size_t len)
 
 dnsq_server_t *dnsq_server_get(dnsq_t *self, const char *addr, char *err, size_t errlen)
 {
-    char name[INET6_ADDRSTRLEN + 16];
+    char name[INET6_ADDRSTRLEN + 16], local[INET6_ADDRSTRLEN + 16];
+    bool local_addr = !addr && self->opts.local_addr;
+    if (local_addr && parse_addr(self->opts.local_addr, local, sizeof local) != 0) {
+        snprintf(err, errlen, "the local resolver '%s' is not an address", self->opts.local_addr);
+        return NULL;
+    }
     if (!addr) {
         snprintf(name, sizeof name, "local");
     } else if (parse_addr(addr, name, sizeof name) != 0) {
@@ -269,7 +274,8 @@ dnsq_server_t *dnsq_server_get(dnsq_t *self, const char *addr, char *err, size_t
             return s;
     }
     dnsq_server_t *srv = calloc(1, sizeof *srv);
-    if (!srv || !(srv->name = strdup(name)) || (addr && !(srv->csv = strdup(name)))) {
+    if (!srv || !(srv->name = strdup(name)) || (addr && !(srv->csv = strdup(name))) ||
+        (local_addr && !(srv->csv = strdup(local)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

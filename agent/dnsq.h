@@ -36,6 +36,7 @@ typedef struct dnsq_opts {
     double rate;             /* queries a second per server */
     unsigned burst;          /* queries a server may get at once */
     const char *resolv_conf; /* the "local" resolver's file; NULL = /etc/resolv.conf */
+    const char *local_addr;  /* the "local" resolver's address instead of a file, or NULL */
 } dnsq_opts;
 
 #define DNSQ_RD   0x01 /* recursion desired */

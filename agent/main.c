@@ -78,7 +78,5 @@ int main(int argc, char **argv)
     }
     if (check_only)
         return agent_daemon_check_config(config);
-    fprintf(stderr,
-            "vantage-agent: the agent daemon is not built yet; check, keygen and -n work\n");
-    return 1;
+    return agent_daemon_run(config);
 }

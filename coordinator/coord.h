@@ -13,4 +13,12 @@
  */
 int coord_check_config(const char *path);
 
+/*
+ * Run the coordinator until SIGTERM or SIGINT: bind the agents' endpoint and
+ * the control socket, verify and store what agents send, answer vantagectl.
+ * SIGHUP reloads the config and the allow-list (a config with errors is
+ * refused and the running one kept). Returns the exit status.
+ */
+int coord_run(const char *path);
+
 #endif

@@ -63,6 +63,5 @@ int main(int argc, char **argv)
     }
     if (check_only)
         return coord_check_config(config);
-    fprintf(stderr, "vantage-coord: the coordinator daemon is not built yet; -n works\n");
-    return 1;
+    return coord_run(config);
 }

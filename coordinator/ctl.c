@@ -1,0 +1,329 @@
+/*
+ * coordinator/ctl.c - vantagectl's commands that talk to the coordinator.
+ */
+#include "coordinator/ctl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "common/clock.h"
+
+#define CTL_OK       0
+#define CTL_WARNING  1
+#define CTL_CRITICAL 2
+#define CTL_UNKNOWN  3
+
+/* Send request to the coordinator, wait up to timeout_ms; the reply, or NULL (message printed). */
+static json_t *ctl_call(const char *endpoint, json_t *request, long timeout_ms)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0) {
+        struct stat st;
+        if (stat(endpoint + 6, &st) != 0) {
+            fprintf(stderr, "vantagectl: cannot reach the coordinator at %s: %s\n", endpoint,
+                    strerror(errno));
+            return NULL;
+        }
+    }
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
+    json_t *reply = NULL;
+    char *text = json_dumps(request, JSON_COMPACT);
+    int linger = 0;
+    if (!sock || !text) {
+        fprintf(stderr, "vantagectl: out of memory\n");
+        goto done;
+    }
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(sock, endpoint) != 0) {
+        fprintf(stderr, "vantagectl: cannot reach the coordinator at %s: %s\n", endpoint,
+                zmq_strerror(errno));
+        goto done;
+    }
+    if (zmq_send(sock, text, strlen(text), 0) < 0) {
+        fprintf(stderr, "vantagectl: cannot reach the coordinator at %s: %s\n", endpoint,
+                zmq_strerror(errno));
+        goto done;
+    }
+    zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+    int rc = zmq_poll(&item, 1, timeout_ms);
+    if (rc <= 0) {
+        fprintf(stderr, "vantagectl: cannot reach the coordinator at %s: no answer within %ld ms\n",
+                endpoint, timeout_ms);
+        goto done;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, sock, 0) >= 0) {
+        json_error_t jerr;
+        reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, &jerr);
+        if (!reply)
+            fprintf(stderr, "vantagectl: the coordinator at %s sent a bad reply: %s\n", endpoint,
+                    jerr.text);
+    }
+    zmq_msg_close(&msg);
+    if (reply && !json_is_true(json_object_get(reply, "ok"))) {
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        fprintf(stderr, "vantagectl: the coordinator refused: %s\n", e ? e : "no reason given");
+        json_decref(reply);
+        reply = NULL;
+    }
+done:
+    free(text);
+    if (sock)
+        zmq_close(sock);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    return reply;
+}
+
+static void ctl_print_json(json_t *doc)
+{
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+}
+
+/* "42 s ago", "3 min ago", ... */
+static void ctl_ago(int64_t ms, char *buf, size_t len)
+{
+    int64_t d = (clock_wall_ms() - ms) / 1000;
+    if (d < 0)
+        snprintf(buf, len, "in the future");
+    else if (d < 120)
+        snprintf(buf, len, "%lld s ago", (long long)d);
+    else if (d < 7200)
+        snprintf(buf, len, "%lld min ago", (long long)(d / 60));
+    else if (d < 172800)
+        snprintf(buf, len, "%lld h ago", (long long)(d / 3600));
+    else
+        snprintf(buf, len, "%lld d ago", (long long)(d / 86400));
+}
+
+static int ctl_parse_json_flag(int argc, char **argv, const char *cmd, bool *json)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+            *json = true;
+        } else {
+            fprintf(stderr, "vantagectl %s: unexpected argument '%s'\n", cmd, argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ctl_agents(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    if (ctl_parse_json_flag(argc, argv, "agents", &json) != 0)
+        return CTL_UNKNOWN;
+    json_t *req = json_pack("{s:s}", "cmd", "agents");
+    json_t *reply = ctl_call(endpoint, req, 5000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    json_t *agents = json_object_get(reply, "agents");
+    if (json) {
+        json_t *doc = json_pack("{s:O}", "agents", agents);
+        ctl_print_json(doc);
+        json_decref(doc);
+    } else {
+        printf("%-16s %-14s %-5s %-26s %-10s %-9s %s\n", "AGENT", "REGION", "STATE", "LAST SEEN",
+               "OFFSET", "VERSION", "SPOOL");
+        size_t i;
+        json_t *a;
+        json_array_foreach(agents, i, a)
+        {
+            char seen[80] = "never", ago[32], off[24] = "-";
+            const char *last = json_string_value(json_object_get(a, "last_seen"));
+            if (last) {
+                ctl_ago(json_integer_value(json_object_get(a, "last_seen_ms")), ago, sizeof ago);
+                snprintf(seen, sizeof seen, "%.19sZ (%s)", last, ago);
+            }
+            json_t *o = json_object_get(a, "clock_offset_ms");
+            if (json_is_integer(o))
+                snprintf(off, sizeof off, "%+lld ms", (long long)json_integer_value(o));
+            const char *ver = json_string_value(json_object_get(a, "version"));
+            printf("%-16s %-14s %-5s %-26s %-10s %-9s %lld\n",
+                   json_string_value(json_object_get(a, "id")),
+                   json_string_value(json_object_get(a, "region")),
+                   json_string_value(json_object_get(a, "state")), seen, off, ver ? ver : "-",
+                   (long long)json_integer_value(json_object_get(a, "spool_backlog")));
+        }
+    }
+    json_decref(reply);
+    return CTL_OK;
+}
+
+static void ctl_check_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vantagectl check NAME [--type TYPE]... [--profile mail]\n"
+            "                       [--resolver local|auth|ADDR[:PORT]]... [--agent ID|REGION]...\n"
+            "                       [--timeout MS] [--json]\n"
+            "Ask every agent (or the chosen ones) to check NAME now, wait for their answers\n"
+            "and print them by region and resolver, with the findings.\n");
+}
+
+static int ctl_severity_rank(const char *s)
+{
+    return !s ? -1 : strcmp(s, "critical") == 0 ? 2 : strcmp(s, "warning") == 0 ? 1 : 0;
+}
+
+int ctl_check(const char *endpoint, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"type", required_argument, NULL, 't'},     {"profile", required_argument, NULL, 'p'},
+        {"resolver", required_argument, NULL, 'r'}, {"agent", required_argument, NULL, 'a'},
+        {"timeout", required_argument, NULL, 'T'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    json_t *types = json_array(), *resolvers = json_array(), *agents = json_array();
+    const char *profile = NULL;
+    long timeout = 15000;
+    bool json = false;
+    int c, status = CTL_UNKNOWN;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:p:r:a:T:jh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 't':
+            json_array_append_new(types, json_string(optarg));
+            break;
+        case 'p':
+            if (strcmp(optarg, "mail") != 0) {
+                fprintf(stderr, "vantagectl check: unknown profile '%s' (known: mail)\n", optarg);
+                goto usage;
+            }
+            profile = optarg;
+            break;
+        case 'r':
+            json_array_append_new(resolvers, json_string(optarg));
+            break;
+        case 'a':
+            json_array_append_new(agents, json_string(optarg));
+            break;
+        case 'T':
+            timeout = strtol(optarg, &end, 10);
+            if (*end || timeout < 100 || timeout > 600000) {
+                fprintf(stderr, "vantagectl check: --timeout wants 100..600000 ms, not '%s'\n",
+                        optarg);
+                goto usage;
+            }
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            ctl_check_usage(stdout);
+            status = CTL_OK;
+            goto done;
+        default:
+            fprintf(stderr, "vantagectl check: bad option '%s'\n", argv[optind - 1]);
+            goto usage;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "vantagectl check: %s\n",
+                optind >= argc ? "NAME is missing" : "one NAME per check");
+        goto usage;
+    }
+    json_t *req =
+        json_pack("{s:s,s:s,s:O,s:O,s:O,s:I}", "cmd", "check", "name", argv[optind], "types", types,
+                  "resolvers", resolvers, "agents", agents, "timeout_ms", (json_int_t)timeout);
+    if (profile)
+        json_object_set_new(req, "profile", json_string(profile));
+    json_t *reply = ctl_call(endpoint, req, timeout + 5000);
+    json_decref(req);
+    if (!reply)
+        goto done;
+    int worst = -1;
+    json_t *by_agent = json_object_get(reply, "agents");
+    const char *id;
+    json_t *a;
+    json_object_foreach(by_agent, id, a)
+    {
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(a, "findings"), i, f)
+        {
+            int r = ctl_severity_rank(json_string_value(json_object_get(f, "severity")));
+            worst = r > worst ? r : worst;
+        }
+    }
+    size_t answered = json_object_size(by_agent);
+    status = answered == 0 ? CTL_UNKNOWN
+             : worst >= 2  ? CTL_CRITICAL
+             : worst == 1  ? CTL_WARNING
+                           : CTL_OK;
+    if (json) {
+        json_object_del(reply, "ok");
+        json_object_set_new(reply, "exit", json_integer(status));
+        ctl_print_json(reply);
+    } else {
+        printf("%s: %zu agents answered", argv[optind], answered);
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(reply, "not_answered"), i, x)
+            printf("%s%s", i == 0 ? "; no answer from " : ", ", json_string_value(x));
+        json_array_foreach(json_object_get(reply, "down"), i, x)
+            printf("%s%s", i == 0 ? "; down: " : ", ", json_string_value(x));
+        printf("\n\n%-12s %-14s %-22s %-8s %-10s %s\n", "AGENT", "REGION", "RESOLVER", "TYPE",
+               "STATUS", "ANSWER");
+        json_object_foreach(by_agent, id, a)
+        {
+            json_t *o;
+            json_array_foreach(json_object_get(a, "observations"), i, o)
+            {
+                json_t *ans = json_object_get(o, "answer");
+                const char *first =
+                    json_array_size(ans) ? json_string_value(json_array_get(ans, 0)) : "";
+                if (strcmp(json_string_value(json_object_get(o, "qname")), "") == 0)
+                    continue;
+                printf("%-12s %-14s %-22s %-8s %-10s %s%s\n", id,
+                       json_string_value(json_object_get(a, "region")),
+                       json_string_value(json_object_get(o, "resolver")),
+                       json_string_value(json_object_get(o, "qtype")),
+                       json_string_value(json_object_get(o, "status")), first,
+                       json_array_size(ans) > 1 ? " ..." : "");
+            }
+        }
+        printf("\nfindings:\n");
+        bool any = false;
+        json_object_foreach(by_agent, id, a)
+        {
+            json_t *f;
+            json_array_foreach(json_object_get(a, "findings"), i, f)
+            {
+                any = true;
+                printf("  %-8s %-26s %s at %s: %s\n",
+                       json_string_value(json_object_get(f, "severity")),
+                       json_string_value(json_object_get(f, "code")), id,
+                       json_string_value(json_object_get(f, "resolver"))
+                           ? json_string_value(json_object_get(f, "resolver"))
+                           : "-",
+                       json_string_value(json_object_get(f, "message")));
+            }
+        }
+        if (!any)
+            printf("  none\n");
+    }
+    json_decref(reply);
+    goto done;
+usage:
+    ctl_check_usage(stderr);
+    status = CTL_UNKNOWN;
+done:
+    json_decref(types);
+    json_decref(resolvers);
+    json_decref(agents);
+    return status;
+}

@@ -1,0 +1,22 @@
+/*
+ * coordinator/ctl.h - vantagectl's commands that talk to a running
+ * coordinator over its control socket (JSON request, JSON reply).
+ *
+ * Exit status of every command: 0 OK, 1 warning, 2 critical (check), and 3
+ * when the coordinator cannot be reached or the arguments are wrong, as
+ * monitoring plugins do.
+ */
+#ifndef VANTAGE_COORDINATOR_CTL_H
+#define VANTAGE_COORDINATOR_CTL_H
+
+/* The control endpoint used when none is given. */
+#define CTL_DEFAULT_ENDPOINT "ipc:///run/vantage/control.sock"
+
+/* `vantagectl [-s ENDPOINT | -c CONF] agents [--json]` (argv[0] = "agents"). */
+int ctl_agents(const char *endpoint, int argc, char **argv);
+
+/* `vantagectl check NAME [--type T]... [--profile mail] [--resolver R]... [--agent ID]...
+ * [--timeout MS] [--json]` (argv[0] = "check"). */
+int ctl_check(const char *endpoint, int argc, char **argv);
+
+#endif

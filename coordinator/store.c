@@ -1,0 +1,1342 @@
+/*
+ * coordinator/store.c - the coordinator's persistence on one SQLite file.
+ *
+ * Layout (schema version 1; docs in store_migrations below):
+ *   meta          key/value, holds schema_version
+ *   agents        one row per agent; highest_seq and stored_batches are kept
+ *                 here so WELCOME still knows them after retention
+ *   batches       one row per stored RESULTS batch, PRIMARY KEY (agent, seq);
+ *                 its observations and findings are the id ranges
+ *                 [obs_first, obs_first + n_obs) and
+ *                 [findings_first, findings_first + n_findings)
+ *   observations  every proto_obs field, indexed for "latest per vantage
+ *                 point of a question" (qname, qtype, agent, resolver, t_ms)
+ *   findings      every proto_finding field
+ *   monitors      the config's monitors, replaced on every sync
+ *   tracks, track_points   change tracking (used by the comparison side)
+ *
+ * uint64 values (seq, check_id) are stored as the signed 64-bit integer with
+ * the same bit pattern, so every value round-trips; the highest seq is
+ * compared as unsigned (store_sql[STORE_SQL_AGENT_STORED]).
+ *
+ * Observations and findings get their ids from the store, consecutive per
+ * batch, so a batch finds and purges its rows by id range with no second
+ * index on the big tables. They carry no declared foreign key for the same
+ * reason: a declared key would cost a lookup per row on insert and a scan per
+ * batch on purge. Only the store writes them, with their batch, in one
+ * transaction.
+ */
+#include "coordinator/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/log.h"
+
+/* How long a statement waits for a lock held by another connection. */
+#define STORE_BUSY_MS 5000
+/* PRAGMA application_id of a vantage store: "VANT". */
+#define STORE_APP_ID 0x56414e54
+
+/* One step of the schema's history; each runs in a transaction of its own. */
+typedef struct store_migration {
+    int version;      /* schema version the step brings the file to */
+    const char *what; /* what it does, for the log and errors */
+    const char *sql;  /* the statements */
+} store_migration;
+
+static const store_migration store_migrations[] = {
+    {1, "initial schema",
+     "PRAGMA application_id = 1447120468;\n" /* STORE_APP_ID */
+     "CREATE TABLE IF NOT EXISTS meta (\n"
+     "  key TEXT PRIMARY KEY,\n"
+     "  value TEXT NOT NULL\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE agents (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  region TEXT,\n"
+     "  software TEXT,\n"
+     "  first_seen_ms INTEGER,\n"
+     "  last_seen_ms INTEGER,\n"
+     "  last_hello_ms INTEGER,\n"
+     "  clock_offset_ms INTEGER,\n" /* agent clock minus coordinator clock */
+     "  spool_backlog INTEGER,\n"
+     "  up INTEGER NOT NULL DEFAULT 0,\n"
+     "  highest_seq INTEGER,\n" /* uint64 bit pattern; NULL: nothing stored */
+     "  stored_batches INTEGER NOT NULL DEFAULT 0\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE batches (\n"
+     "  agent TEXT NOT NULL REFERENCES agents(id) DEFERRABLE INITIALLY DEFERRED,\n"
+     "  seq INTEGER NOT NULL,\n" /* uint64 bit pattern */
+     "  received_ms INTEGER NOT NULL,\n"
+     "  check_id INTEGER NOT NULL,\n" /* uint64 bit pattern; 0: a monitor run */
+     "  monitor TEXT,\n"
+     "  incomplete INTEGER NOT NULL,\n"
+     "  obs_first INTEGER,\n"
+     "  n_obs INTEGER NOT NULL,\n"
+     "  findings_first INTEGER,\n"
+     "  n_findings INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (agent, seq)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE INDEX batches_received ON batches(received_ms);\n"
+     "CREATE TABLE observations (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  idx INTEGER NOT NULL,\n" /* position in its batch */
+     "  received_ms INTEGER NOT NULL,\n"
+     "  t_ms INTEGER NOT NULL,\n" /* agent clock */
+     "  resolver TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  server TEXT,\n"
+     "  nsid TEXT,\n"
+     "  qname TEXT NOT NULL,\n"
+     "  qtype INTEGER NOT NULL,\n"
+     "  rcode INTEGER NOT NULL,\n"
+     "  flags INTEGER NOT NULL,\n"
+     "  transport INTEGER NOT NULL,\n"
+     "  fail INTEGER NOT NULL,\n"
+     "  rrset TEXT NOT NULL,\n"
+     "  ttl_min INTEGER,\n"
+     "  soa_serial INTEGER,\n"
+     "  neg_ttl INTEGER,\n"
+     "  ede TEXT,\n" /* "15,22"; NULL: none */
+     "  ede_text TEXT,\n"
+     "  rtt_us INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX observations_latest ON observations(qname, qtype, agent, resolver, t_ms);\n"
+     "CREATE TABLE findings (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  idx INTEGER NOT NULL,\n"
+     "  received_ms INTEGER NOT NULL,\n"
+     "  code TEXT NOT NULL,\n"
+     "  severity INTEGER NOT NULL,\n"
+     "  name TEXT NOT NULL,\n"
+     "  message TEXT NOT NULL,\n"
+     "  resolver TEXT\n"
+     ");\n"
+     "CREATE TABLE monitors (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  qname TEXT NOT NULL,\n"
+     "  types TEXT NOT NULL,\n"     /* space-separated */
+     "  profile TEXT,\n"            /* "mail" or NULL */
+     "  resolvers TEXT NOT NULL,\n" /* space-separated */
+     "  interval_ms INTEGER NOT NULL,\n"
+     "  agents TEXT,\n" /* space-separated; NULL: every agent */
+     "  geo INTEGER NOT NULL,\n"
+     "  generation INTEGER NOT NULL\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE tracks (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  qname TEXT NOT NULL,\n"
+     "  qtype INTEGER NOT NULL,\n"
+     "  expectation TEXT NOT NULL,\n" /* what counts as converged */
+     "  created_ms INTEGER NOT NULL,\n"
+     "  deadline_ms INTEGER NOT NULL,\n"
+     "  state TEXT NOT NULL DEFAULT 'running',\n" /* running, converged, timeout, ... */
+     "  ended_ms INTEGER,\n"
+     "  summary TEXT\n"
+     ");\n"
+     "CREATE TABLE track_points (\n"
+     "  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  resolver TEXT NOT NULL,\n"
+     "  first_match_ms INTEGER,\n" /* coordinator clock; NULL: not yet */
+     "  flips INTEGER NOT NULL DEFAULT 0,\n"
+     "  eta_ms INTEGER,\n"
+     "  PRIMARY KEY (track_id, agent, resolver)\n"
+     ") WITHOUT ROWID;\n"},
+};
+
+#define STORE_N_MIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
+
+/* Columns of an observation, in the order store_obs_read() expects. */
+#define STORE_OBS_COLS                                                                             \
+    "agent, seq, received_ms, t_ms, resolver, kind, server, nsid, qname, qtype, rcode, flags, "  \
+    "transport, fail, rrset, ttl_min, soa_serial, neg_ttl, ede, ede_text, rtt_us"
+
+/* The latest observation of the greatest vantage point below (?3, ?4). */
+#define STORE_LATEST_SQL(bound)                                                                    \
+    "SELECT " STORE_OBS_COLS ", (SELECT region FROM agents WHERE id = o.agent) "                   \
+    "FROM observations o WHERE qname = ?1 AND qtype = ?2" bound                                    \
+    " ORDER BY agent DESC, resolver DESC, t_ms DESC, id DESC LIMIT 1"
+
+/* Prepared statements kept for the life of the store. */
+typedef enum store_sql_id {
+    STORE_SQL_BEGIN,
+    STORE_SQL_COMMIT,
+    STORE_SQL_ROLLBACK,
+    STORE_SQL_OBS_NEXT_ID,
+    STORE_SQL_FIND_NEXT_ID,
+    STORE_SQL_BATCH_INSERT,
+    STORE_SQL_OBS_INSERT,
+    STORE_SQL_FIND_INSERT,
+    STORE_SQL_AGENT_STORED,
+    STORE_SQL_AGENT_UPSERT,
+    STORE_SQL_AGENT_GET,
+    STORE_SQL_AGENTS_LIST,
+    STORE_SQL_BATCH_GET,
+    STORE_SQL_OBS_RANGE,
+    STORE_SQL_FIND_RANGE,
+    STORE_SQL_LATEST_FIRST,
+    STORE_SQL_LATEST_NEXT,
+    STORE_SQL_PURGE_SELECT,
+    STORE_SQL_PURGE_OBS,
+    STORE_SQL_PURGE_FIND,
+    STORE_SQL_PURGE_BATCHES,
+    STORE_SQL_MONITORS_CLEAR,
+    STORE_SQL_MONITOR_INSERT,
+    STORE_SQL_COUNT
+} store_sql_id;
+
+static const char *const store_sql[STORE_SQL_COUNT] = {
+    [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_SQL_COMMIT] = "COMMIT",
+    [STORE_SQL_ROLLBACK] = "ROLLBACK",
+    [STORE_SQL_OBS_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM observations",
+    [STORE_SQL_FIND_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM findings",
+    [STORE_SQL_BATCH_INSERT] =
+        "INSERT INTO batches (agent, seq, received_ms, check_id, monitor, incomplete, "
+        "obs_first, n_obs, findings_first, n_findings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10) ON CONFLICT (agent, seq) DO NOTHING",
+    [STORE_SQL_OBS_INSERT] =
+        "INSERT INTO observations (id, agent, seq, idx, received_ms, t_ms, resolver, kind, "
+        "server, nsid, qname, qtype, rcode, flags, transport, fail, rrset, ttl_min, soa_serial, "
+        "neg_ttl, ede, ede_text, rtt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+    [STORE_SQL_FIND_INSERT] =
+        "INSERT INTO findings (id, agent, seq, idx, received_ms, code, severity, name, message, "
+        "resolver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    /* Same sign: signed order is unsigned order; else the negative one is larger. */
+    [STORE_SQL_AGENT_STORED] =
+        "INSERT INTO agents (id, first_seen_ms, last_seen_ms, highest_seq, stored_batches) "
+        "VALUES (?1, ?2, ?2, ?3, 1) ON CONFLICT (id) DO UPDATE SET "
+        "highest_seq = CASE WHEN highest_seq IS NULL THEN excluded.highest_seq "
+        "WHEN (excluded.highest_seq < 0) = (highest_seq < 0) "
+        "THEN max(highest_seq, excluded.highest_seq) "
+        "WHEN excluded.highest_seq < 0 THEN excluded.highest_seq ELSE highest_seq END, "
+        "stored_batches = stored_batches + 1",
+    [STORE_SQL_AGENT_UPSERT] =
+        "INSERT INTO agents (id, region, software, first_seen_ms, last_seen_ms, last_hello_ms, "
+        "clock_offset_ms, spool_backlog, up) VALUES (?1, ?2, ?3, coalesce(?4, ?5), ?4, ?5, ?6, "
+        "?7, ?8) ON CONFLICT (id) DO UPDATE SET "
+        "region = coalesce(excluded.region, region), "
+        "software = coalesce(excluded.software, software), "
+        "first_seen_ms = coalesce(first_seen_ms, excluded.first_seen_ms), "
+        "last_seen_ms = coalesce(excluded.last_seen_ms, last_seen_ms), "
+        "last_hello_ms = coalesce(excluded.last_hello_ms, last_hello_ms), "
+        "clock_offset_ms = coalesce(excluded.clock_offset_ms, clock_offset_ms), "
+        "spool_backlog = coalesce(excluded.spool_backlog, spool_backlog), "
+        "up = excluded.up",
+    [STORE_SQL_AGENT_GET] = "SELECT highest_seq, stored_batches FROM agents WHERE id = ?1",
+    [STORE_SQL_AGENTS_LIST] =
+        "SELECT id, region, software, first_seen_ms, last_seen_ms, last_hello_ms, "
+        "clock_offset_ms, spool_backlog, up, highest_seq, stored_batches FROM agents ORDER BY id",
+    [STORE_SQL_BATCH_GET] = "SELECT received_ms, check_id, monitor, incomplete, obs_first, n_obs, "
+                            "findings_first, n_findings FROM batches WHERE agent = ?1 AND seq = ?2",
+    [STORE_SQL_OBS_RANGE] = "SELECT " STORE_OBS_COLS " FROM observations WHERE id >= ?1 AND "
+                            "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
+    [STORE_SQL_FIND_RANGE] =
+        "SELECT code, severity, name, message, resolver FROM findings WHERE id >= ?1 AND "
+        "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
+    [STORE_SQL_LATEST_FIRST] = STORE_LATEST_SQL(""),
+    [STORE_SQL_LATEST_NEXT] = STORE_LATEST_SQL(" AND (agent, resolver) < (?3, ?4)"),
+    [STORE_SQL_PURGE_SELECT] = "SELECT agent, seq, obs_first, n_obs, findings_first, n_findings "
+                               "FROM batches WHERE received_ms < ?1",
+    [STORE_SQL_PURGE_OBS] =
+        "DELETE FROM observations WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
+    [STORE_SQL_PURGE_FIND] =
+        "DELETE FROM findings WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
+    [STORE_SQL_PURGE_BATCHES] = "DELETE FROM batches WHERE received_ms < ?1",
+    [STORE_SQL_MONITORS_CLEAR] = "DELETE FROM monitors",
+    [STORE_SQL_MONITOR_INSERT] =
+        "INSERT INTO monitors (name, qname, types, profile, resolvers, interval_ms, agents, geo, "
+        "generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+};
+
+struct store {
+    sqlite3 *db;                           /* the connection */
+    char *path;                            /* file it was opened from (malloced) */
+    sqlite3_stmt *stmt[STORE_SQL_COUNT];   /* prepared on first use */
+    char *text;                            /* scratch: EDE lists, joined words */
+    size_t text_cap;                       /* bytes in text */
+    uint16_t *ede;                         /* scratch: EDE codes for store_latest() */
+    size_t ede_cap;                        /* entries in ede */
+    char *key;                             /* scratch: store_latest()'s bound */
+    size_t key_cap;                        /* bytes in key */
+    bool ready;                            /* opened and migrated */
+};
+
+/* Fill err with "store PATH: " and the message; returns -1. */
+static int store_errf(const store_t *s, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int store_errf(const store_t *s, char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return -1;
+    int n = snprintf(err, errlen, "store %s: ", s && s->path ? s->path : "(none)");
+    if (n < 0 || (size_t)n >= errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Like store_errf(), followed by SQLite's message of the last failure. */
+static int store_dberr(const store_t *s, char *err, size_t errlen, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    if (code == SQLITE_NOTADB)
+        return store_errf(s, err, errlen, "%s: not an SQLite database (%s)", what,
+                          sqlite3_errmsg(s->db));
+    return store_errf(s, err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* The cached statement id, reset and ready to bind; NULL with err filled. */
+static sqlite3_stmt *store_stmt(store_t *s, store_sql_id id, char *err, size_t errlen)
+{
+    if (!s->stmt[id]) {
+        if (sqlite3_prepare_v3(s->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+                               NULL) != SQLITE_OK) {
+            store_dberr(s, err, errlen, "preparing a statement");
+            return NULL;
+        }
+    }
+    return s->stmt[id];
+}
+
+/* Run a cached statement that returns no row; resets it. */
+static int store_exec_stmt(store_t *s, sqlite3_stmt *st, const char *what, char *err,
+                           size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        store_dberr(s, err, errlen, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int store_exec_id(store_t *s, store_sql_id id, const char *what, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
+    if (!st)
+        return -1;
+    return store_exec_stmt(s, st, what, err, errlen);
+}
+
+/* Undo the open transaction, if any; keeps err as it is. */
+static void store_rollback(store_t *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    char ignored[256];
+    if (store_exec_id(s, STORE_SQL_ROLLBACK, "rolling back", ignored, sizeof ignored) != 0)
+        log_err("%s", ignored);
+}
+
+static int store_begin(store_t *s, char *err, size_t errlen)
+{
+    return store_exec_id(s, STORE_SQL_BEGIN, "starting a transaction", err, errlen);
+}
+
+/* Commit, or roll back when the commit fails. */
+static int store_commit(store_t *s, char *err, size_t errlen)
+{
+    if (store_exec_id(s, STORE_SQL_COMMIT, "committing", err, errlen) == 0)
+        return 0;
+    store_rollback(s);
+    return -1;
+}
+
+/* Room for n bytes in the text scratch buffer. */
+static char *store_text(store_t *s, size_t n)
+{
+    if (n > s->text_cap) {
+        size_t cap = n < 256 ? 256 : n;
+        char *t = realloc(s->text, cap);
+        if (!t)
+            return NULL;
+        s->text = t;
+        s->text_cap = cap;
+    }
+    return s->text;
+}
+
+static int store_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    return sqlite3_bind_int64(st, i, (int64_t)v);
+}
+
+static uint64_t store_col_u64(sqlite3_stmt *st, int i)
+{
+    return (uint64_t)sqlite3_column_int64(st, i);
+}
+
+static int store_bind_opt(sqlite3_stmt *st, int i, bool has, int64_t v)
+{
+    return has ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+/* Borrowed text; NULL binds NULL. The caller's memory outlives the step. */
+static int store_bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static const char *store_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- open, migrate, close ---------------------------------------------- */
+
+/* Run SQL with no result rows (pragmas, migration steps). */
+static int store_exec_sql(store_t *s, const char *sql, const char *what, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+            store_errf(s, err, errlen, "%s: not an SQLite database (%s)", what,
+                       msg ? msg : "unknown error");
+        else
+            store_errf(s, err, errlen, "%s: %s", what, msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* One integer from a one-row query; *found false when it gave no row. */
+static int store_query_int(store_t *s, const char *sql, int64_t *out, bool *found,
+                           const char *what, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_dberr(s, err, errlen, what);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, what);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/*
+ * The file's schema version: 0 for an empty database; -1 with err for a
+ * file that is not a vantage store.
+ */
+static int store_read_version(store_t *s, int *version, char *err, size_t errlen)
+{
+    int64_t v = 0;
+    bool found;
+    if (store_query_int(s, "PRAGMA application_id", &v, &found, "reading the file header", err,
+                        errlen) != 0)
+        return -1;
+    if (found && v != 0 && v != STORE_APP_ID)
+        return store_errf(s, err, errlen,
+                          "an SQLite database of another application (application_id 0x%08" PRIx32
+                          "), not a vantage store",
+                          (uint32_t)v);
+    if (store_query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+                        &v, &found, "reading the schema", err, errlen) != 0)
+        return -1;
+    if (v == 0) {
+        if (store_query_int(s, "SELECT count(*) FROM sqlite_schema", &v, &found,
+                            "reading the schema", err, errlen) != 0)
+            return -1;
+        if (v != 0)
+            return store_errf(s, err, errlen,
+                              "an SQLite database without a meta table, not a vantage store");
+        *version = 0;
+        return 0;
+    }
+    if (store_query_int(s, "SELECT value FROM meta WHERE key = 'schema_version'", &v, &found,
+                        "reading the schema version", err, errlen) != 0)
+        return -1;
+    if (!found || v < 0 || v > 1000000)
+        return store_errf(s, err, errlen, "meta table holds no valid schema_version");
+    *version = (int)v;
+    return 0;
+}
+
+static int store_migrate(store_t *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < STORE_N_MIGRATIONS; i++) {
+        const store_migration *m = &store_migrations[i];
+        int version;
+        if (store_exec_sql(s, "BEGIN IMMEDIATE", "starting a migration", err, errlen) != 0)
+            return -1;
+        if (store_read_version(s, &version, err, errlen) != 0)
+            goto fail;
+        if (version >= m->version) {
+            if (store_exec_sql(s, "COMMIT", "ending a migration", err, errlen) != 0)
+                goto fail;
+            continue;
+        }
+        char what[128], bump[160];
+        snprintf(what, sizeof what, "migrating to schema version %d (%s)", m->version, m->what);
+        snprintf(bump, sizeof bump,
+                 "INSERT INTO meta (key, value) VALUES ('schema_version', '%d') "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 m->version);
+        if (store_exec_sql(s, m->sql, what, err, errlen) != 0 ||
+            store_exec_sql(s, bump, what, err, errlen) != 0 ||
+            store_exec_sql(s, "COMMIT", what, err, errlen) != 0)
+            goto fail;
+        log_info("store %s: schema version %d -> %d (%s)", s->path, version, m->version, m->what);
+    }
+    return 0;
+fail:
+    store_rollback(s);
+    return -1;
+}
+
+int store_open(const char *path, store_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    store_t *s = calloc(1, sizeof *s);
+    if (!s || !path || !(s->path = strdup(path))) {
+        free(s);
+        snprintf(err, errlen, "store %s: out of memory", path ? path : "(none)");
+        return -1;
+    }
+    int version;
+    const char *mode;
+    int64_t sync = 0;
+    bool found;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (s->db)
+            store_dberr(s, err, errlen, "cannot open");
+        else
+            store_errf(s, err, errlen, "cannot open: %s", sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    /* Refuse a foreign or newer file before anything below writes to it. */
+    if (store_read_version(s, &version, err, errlen) != 0)
+        goto fail;
+    if (version > STORE_SCHEMA_VERSION) {
+        store_errf(s, err, errlen,
+                   "schema version %d is newer than this build's %d; run a newer vantage-coord "
+                   "or restore a backup",
+                   version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    /* An acked batch must survive a power cut: fsync the WAL on every commit. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        store_dberr(s, err, errlen, "switching to WAL");
+        sqlite3_finalize(st);
+        goto fail;
+    }
+    mode = store_col_text(st, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        store_errf(s, err, errlen, "switching to WAL: journal mode stays %s", mode ? mode : "?");
+        sqlite3_finalize(st);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    if (store_exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "setting pragmas",
+                       err, errlen) != 0 ||
+        store_query_int(s, "PRAGMA synchronous", &sync, &found, "setting pragmas", err,
+                        errlen) != 0)
+        goto fail;
+    if (sync != 2) {
+        store_errf(s, err, errlen, "synchronous = FULL did not take (%" PRId64 ")", sync);
+        goto fail;
+    }
+    if (getenv("XP") && store_exec_sql(s, getenv("XP"), "xp", err, errlen) != 0)
+        goto fail;
+    if (store_migrate(s, err, errlen) != 0)
+        goto fail;
+    s->ready = true;
+    *out = s;
+    return 0;
+fail:
+    store_close(&s);
+    return -1;
+}
+
+void store_close(store_t **self_p)
+{
+    store_t *s = *self_p;
+    if (!s)
+        return;
+    for (size_t i = 0; i < STORE_SQL_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db) {
+        /* Only on a store of ours: a refused file is left as it was. */
+        if (s->ready && sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+        if (sqlite3_close(s->db) != SQLITE_OK)
+            log_err("store %s: closing: %s", s->path, sqlite3_errmsg(s->db));
+    }
+    free(s->path);
+    free(s->text);
+    free(s->ede);
+    free(s->key);
+    free(s);
+    *self_p = NULL;
+}
+
+const char *store_path(const store_t *self)
+{
+    return self->path;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* "15,22" into s->text; "" when there are none. */
+static const char *store_ede_format(store_t *s, const uint16_t *ede, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    char *t = store_text(s, n * 6 + 1);
+    if (!t)
+        return NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            t[len++] = ',';
+        len += (size_t)sprintf(t + len, "%u", (unsigned)ede[i]);
+    }
+    return t;
+}
+
+/* Parse "15,22" into out (room for cap codes); the count, or -1 when malformed. */
+static long store_ede_parse(const char *text, uint16_t *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || errno || v > UINT16_MAX || n == cap || (*end && *end != ','))
+            return -1;
+        out[n++] = (uint16_t)v;
+        p = *end ? end + 1 : end;
+    }
+    return (long)n;
+}
+
+/* Codes in an EDE list: commas + 1. */
+static size_t store_ede_count(const char *text)
+{
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* Why a required string of a batch is missing, for the error message. */
+static int store_missing(const store_t *s, const store_batch *b, const char *item, size_t idx,
+                         const char *field, char *err, size_t errlen)
+{
+    return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %s %zu has no %s", b->agent_id,
+                      b->seq, item, idx, field);
+}
+
+static int store_put_obs(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
+                         size_t errlen)
+{
+    const proto_obs *o = &b->results->obs[i];
+    const char *missing = !o->resolver ? "resolver"
+                          : !o->kind   ? "kind"
+                          : !o->qname  ? "qname"
+                          : !o->rrset  ? "rrset"
+                                       : NULL;
+    if (missing)
+        return store_missing(s, b, "observation", i, missing, err, errlen);
+    if (o->n_ede && !o->ede)
+        return store_missing(s, b, "observation", i, "ede codes", err, errlen);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_OBS_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    const char *ede = store_ede_format(s, o->ede, o->n_ede);
+    if (o->n_ede && !ede)
+        return store_errf(s, err, errlen, "out of memory");
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, b->agent_id);
+    store_bind_u64(st, 3, b->seq);
+    sqlite3_bind_int64(st, 4, (int64_t)i);
+    sqlite3_bind_int64(st, 5, b->received_ms);
+    sqlite3_bind_int64(st, 6, o->t_ms);
+    store_bind_text(st, 7, o->resolver);
+    store_bind_text(st, 8, o->kind);
+    store_bind_text(st, 9, o->server);
+    store_bind_text(st, 10, o->nsid);
+    store_bind_text(st, 11, o->qname);
+    sqlite3_bind_int(st, 12, o->qtype);
+    sqlite3_bind_int(st, 13, o->rcode);
+    sqlite3_bind_int(st, 14, o->flags);
+    sqlite3_bind_int(st, 15, o->transport);
+    sqlite3_bind_int(st, 16, o->fail);
+    store_bind_text(st, 17, o->rrset);
+    store_bind_opt(st, 18, o->has_ttl, o->ttl_min);
+    store_bind_opt(st, 19, o->has_soa_serial, o->soa_serial);
+    store_bind_opt(st, 20, o->has_neg_ttl, o->neg_ttl);
+    store_bind_text(st, 21, ede);
+    store_bind_text(st, 22, o->ede_text);
+    sqlite3_bind_int64(st, 23, o->rtt_us);
+    return store_exec_stmt(s, st, "storing an observation", err, errlen);
+}
+
+static int store_put_finding(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
+                             size_t errlen)
+{
+    const proto_finding *f = &b->results->findings[i];
+    const char *missing = !f->code ? "code" : !f->name ? "name" : !f->message ? "message" : NULL;
+    if (missing)
+        return store_missing(s, b, "finding", i, missing, err, errlen);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_FIND_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, b->agent_id);
+    store_bind_u64(st, 3, b->seq);
+    sqlite3_bind_int64(st, 4, (int64_t)i);
+    sqlite3_bind_int64(st, 5, b->received_ms);
+    store_bind_text(st, 6, f->code);
+    sqlite3_bind_int(st, 7, f->severity);
+    store_bind_text(st, 8, f->name);
+    store_bind_text(st, 9, f->message);
+    store_bind_text(st, 10, f->resolver);
+    return store_exec_stmt(s, st, "storing a finding", err, errlen);
+}
+
+/* Store one batch inside the open transaction; ids advance past its rows. */
+static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int64_t *find_id,
+                         bool *duplicate, char *err, size_t errlen)
+{
+    if (!b->agent_id || !proto_id_ok(b->agent_id, strlen(b->agent_id)))
+        return store_errf(s, err, errlen, "batch with seq %" PRIu64 ": invalid agent id", b->seq);
+    const proto_results *r = b->results;
+    if (!r)
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": no results", b->agent_id,
+                          b->seq);
+    if ((r->n_obs && !r->obs) || (r->n_findings && !r->findings))
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": counts without arrays",
+                          b->agent_id, b->seq);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_BATCH_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, b->agent_id);
+    store_bind_u64(st, 2, b->seq);
+    sqlite3_bind_int64(st, 3, b->received_ms);
+    store_bind_u64(st, 4, r->check_id);
+    store_bind_text(st, 5, r->monitor);
+    sqlite3_bind_int(st, 6, r->incomplete);
+    store_bind_opt(st, 7, r->n_obs > 0, *obs_id);
+    sqlite3_bind_int64(st, 8, (int64_t)r->n_obs);
+    store_bind_opt(st, 9, r->n_findings > 0, *find_id);
+    sqlite3_bind_int64(st, 10, (int64_t)r->n_findings);
+    if (store_exec_stmt(s, st, "storing a batch", err, errlen) != 0)
+        return -1;
+    *duplicate = sqlite3_changes(s->db) == 0;
+    if (*duplicate)
+        return 0;
+    for (size_t i = 0; i < r->n_obs; i++)
+        if (store_put_obs(s, b, i, (*obs_id)++, err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (store_put_finding(s, b, i, (*find_id)++, err, errlen) != 0)
+            return -1;
+    st = store_stmt(s, STORE_SQL_AGENT_STORED, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, b->agent_id);
+    sqlite3_bind_int64(st, 2, b->received_ms);
+    store_bind_u64(st, 3, b->seq);
+    return store_exec_stmt(s, st, "updating the agent's highest seq", err, errlen);
+}
+
+/* The next free id of observations or findings (max + 1). */
+static int store_next_id(store_t *s, store_sql_id id, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_dberr(s, err, errlen, "reading the next row id");
+        sqlite3_reset(st);
+        return -1;
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_put_batches(store_t *self, const store_batch *batches, size_t n,
+                      store_put_result *results, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    if (!batches || !results)
+        return store_errf(self, err, errlen, "store_put_batches: no batches or results");
+    int64_t obs_id, find_id;
+    if (store_begin(self, err, errlen) != 0)
+        return -1;
+    if (store_next_id(self, STORE_SQL_OBS_NEXT_ID, &obs_id, err, errlen) != 0 ||
+        store_next_id(self, STORE_SQL_FIND_NEXT_ID, &find_id, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (store_put_one(self, &batches[i], &obs_id, &find_id, &results[i].duplicate, err,
+                          errlen) != 0)
+            goto fail;
+    }
+    return store_commit(self, err, errlen);
+fail:
+    store_rollback(self);
+    return -1;
+}
+
+/* One observation row (STORE_OBS_COLS from column 0) into o; strings borrowed from st. */
+static void store_obs_read(sqlite3_stmt *st, store_obs *o)
+{
+    proto_obs *p = &o->obs;
+    memset(o, 0, sizeof *o);
+    o->agent = store_col_text(st, 0);
+    o->seq = store_col_u64(st, 1);
+    o->received_ms = sqlite3_column_int64(st, 2);
+    p->t_ms = sqlite3_column_int64(st, 3);
+    p->resolver = store_col_text(st, 4);
+    p->kind = store_col_text(st, 5);
+    p->server = store_col_text(st, 6);
+    p->nsid = store_col_text(st, 7);
+    p->qname = store_col_text(st, 8);
+    p->qtype = (uint16_t)sqlite3_column_int(st, 9);
+    p->rcode = (uint8_t)sqlite3_column_int(st, 10);
+    p->flags = (uint8_t)sqlite3_column_int(st, 11);
+    p->transport = (uint8_t)sqlite3_column_int(st, 12);
+    p->fail = (uint8_t)sqlite3_column_int(st, 13);
+    p->rrset = store_col_text(st, 14);
+    if ((p->has_ttl = sqlite3_column_type(st, 15) != SQLITE_NULL))
+        p->ttl_min = (uint32_t)sqlite3_column_int64(st, 15);
+    if ((p->has_soa_serial = sqlite3_column_type(st, 16) != SQLITE_NULL))
+        p->soa_serial = (uint32_t)sqlite3_column_int64(st, 16);
+    if ((p->has_neg_ttl = sqlite3_column_type(st, 17) != SQLITE_NULL))
+        p->neg_ttl = (uint32_t)sqlite3_column_int64(st, 17);
+    /* column 18, ede, is the caller's: it owns the array */
+    p->ede_text = store_col_text(st, 19);
+    p->rtt_us = (uint32_t)sqlite3_column_int64(st, 20);
+}
+
+/* Copy a column's text into arena; NULL stays NULL. false when out of memory. */
+static bool store_dup(arena_t *arena, const char **dst)
+{
+    if (!*dst)
+        return true;
+    *dst = arena_strdup(arena, *dst);
+    return *dst != NULL;
+}
+
+/* Read the n_obs observations of a batch into out->obs (arena). */
+static int store_get_obs(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
+                         arena_t *arena, proto_results *out, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_OBS_RANGE, err, errlen);
+    if (!st)
+        return -1;
+    if (!(out->obs = arena_calloc(arena, n, sizeof *out->obs)))
+        return store_errf(s, err, errlen, "out of memory");
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, (int64_t)n);
+    store_bind_text(st, 3, agent);
+    store_bind_u64(st, 4, seq);
+    int rc;
+    size_t i = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
+        store_obs row;
+        store_obs_read(st, &row);
+        proto_obs *o = &out->obs[i++];
+        *o = row.obs;
+        const char *ede = store_col_text(st, 18);
+        if (ede) {
+            size_t cap = store_ede_count(ede);
+            long got;
+            if (!(o->ede = arena_calloc(arena, cap, sizeof *o->ede)))
+                goto oom;
+            if ((got = store_ede_parse(ede, o->ede, cap)) < 0) {
+                sqlite3_reset(st);
+                return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": bad ede list \"%s\"",
+                                  agent, seq, ede);
+            }
+            o->n_ede = (size_t)got;
+        }
+        if (!store_dup(arena, &o->resolver) || !store_dup(arena, &o->kind) ||
+            !store_dup(arena, &o->server) || !store_dup(arena, &o->nsid) ||
+            !store_dup(arena, &o->qname) || !store_dup(arena, &o->rrset) ||
+            !store_dup(arena, &o->ede_text))
+            goto oom;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, "reading observations");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (i != n)
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu observations found",
+                          agent, seq, i, n);
+    out->n_obs = n;
+    return 0;
+oom:
+    sqlite3_reset(st);
+    return store_errf(s, err, errlen, "out of memory");
+}
+
+static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64_t first,
+                              size_t n, arena_t *arena, proto_results *out, char *err,
+                              size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_FIND_RANGE, err, errlen);
+    if (!st)
+        return -1;
+    if (!(out->findings = arena_calloc(arena, n, sizeof *out->findings)))
+        return store_errf(s, err, errlen, "out of memory");
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, (int64_t)n);
+    store_bind_text(st, 3, agent);
+    store_bind_u64(st, 4, seq);
+    int rc;
+    size_t i = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
+        proto_finding *f = &out->findings[i++];
+        f->code = store_col_text(st, 0);
+        f->severity = (uint8_t)sqlite3_column_int(st, 1);
+        f->name = store_col_text(st, 2);
+        f->message = store_col_text(st, 3);
+        f->resolver = store_col_text(st, 4);
+        if (!store_dup(arena, &f->code) || !store_dup(arena, &f->name) ||
+            !store_dup(arena, &f->message) || !store_dup(arena, &f->resolver)) {
+            sqlite3_reset(st);
+            return store_errf(s, err, errlen, "out of memory");
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, "reading findings");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (i != n)
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu findings found",
+                          agent, seq, i, n);
+    out->n_findings = n;
+    return 0;
+}
+
+int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *arena,
+                    proto_results *out, int64_t *received_ms, bool *found, char *err,
+                    size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    *found = false;
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_BATCH_GET, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, agent);
+    store_bind_u64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        store_dberr(self, err, errlen, "reading a batch");
+        sqlite3_reset(st);
+        return -1;
+    }
+    *received_ms = sqlite3_column_int64(st, 0);
+    out->check_id = store_col_u64(st, 1);
+    out->monitor = store_col_text(st, 2);
+    out->incomplete = sqlite3_column_int(st, 3) != 0;
+    int64_t obs_first = sqlite3_column_int64(st, 4);
+    size_t n_obs = (size_t)sqlite3_column_int64(st, 5);
+    int64_t find_first = sqlite3_column_int64(st, 6);
+    size_t n_find = (size_t)sqlite3_column_int64(st, 7);
+    bool ok = store_dup(arena, &out->monitor);
+    sqlite3_reset(st);
+    if (!ok)
+        return store_errf(self, err, errlen, "out of memory");
+    if (store_get_obs(self, agent, seq, obs_first, n_obs, arena, out, err, errlen) != 0 ||
+        store_get_findings(self, agent, seq, find_first, n_find, arena, out, err, errlen) != 0) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    *found = true;
+    return 0;
+}
+
+/* ---- agents ------------------------------------------------------------- */
+
+int store_agent_highest_seq(store_t *self, const char *agent, uint64_t *seq, bool *has,
+                            uint64_t *batches, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_AGENT_GET, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, agent);
+    int rc = sqlite3_step(st);
+    bool h = false;
+    uint64_t v = 0, count = 0;
+    if (rc == SQLITE_ROW) {
+        h = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        v = h ? store_col_u64(st, 0) : 0;
+        count = store_col_u64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        store_dberr(self, err, errlen, "reading an agent");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (seq)
+        *seq = v;
+    if (has)
+        *has = h;
+    if (batches)
+        *batches = count;
+    return 0;
+}
+
+int store_agent_upsert(store_t *self, const store_agent *agent, char *err, size_t errlen)
+{
+    if (!agent || !agent->id || !proto_id_ok(agent->id, strlen(agent->id)))
+        return store_errf(self, err, errlen, "agent upsert: invalid agent id");
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_AGENT_UPSERT, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, agent->id);
+    store_bind_text(st, 2, agent->region);
+    store_bind_text(st, 3, agent->software);
+    store_bind_opt(st, 4, agent->last_seen_ms != 0, agent->last_seen_ms);
+    store_bind_opt(st, 5, agent->last_hello_ms != 0, agent->last_hello_ms);
+    store_bind_opt(st, 6, agent->has_clock_offset, agent->clock_offset_ms);
+    store_bind_opt(st, 7, agent->has_spool_backlog, (int64_t)agent->spool_backlog);
+    sqlite3_bind_int(st, 8, agent->up);
+    return store_exec_stmt(self, st, "updating an agent", err, errlen);
+}
+
+int store_agents_list(store_t *self, store_agent_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_AGENTS_LIST, err, errlen);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_agent a = {
+            .id = store_col_text(st, 0),
+            .region = store_col_text(st, 1),
+            .software = store_col_text(st, 2),
+            .first_seen_ms = sqlite3_column_int64(st, 3),
+            .last_seen_ms = sqlite3_column_int64(st, 4),
+            .last_hello_ms = sqlite3_column_int64(st, 5),
+            .has_clock_offset = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .clock_offset_ms = sqlite3_column_int64(st, 6),
+            .has_spool_backlog = sqlite3_column_type(st, 7) != SQLITE_NULL,
+            .spool_backlog = store_col_u64(st, 7),
+            .up = sqlite3_column_int(st, 8) != 0,
+            .has_highest_seq = sqlite3_column_type(st, 9) != SQLITE_NULL,
+            .highest_seq = store_col_u64(st, 9),
+            .stored_batches = store_col_u64(st, 10),
+        };
+        if (fn(ctx, &a) != 0) {
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        store_dberr(self, err, errlen, "listing agents");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- monitors ----------------------------------------------------------- */
+
+/* words joined by single spaces into s->text; NULL when out of memory. */
+static const char *store_join(store_t *s, const char *const *words, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(words[i]) + 1;
+    char *t = store_text(s, len);
+    if (!t)
+        return NULL;
+    t[0] = '\0';
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(words[i]);
+        if (i)
+            t[at++] = ' ';
+        memcpy(t + at, words[i], l);
+        at += l;
+    }
+    t[at] = '\0';
+    return t;
+}
+
+static int store_monitor_insert(store_t *s, const store_monitor *m, uint64_t generation,
+                                char *err, size_t errlen)
+{
+    if (!m->name || !m->qname)
+        return store_errf(s, err, errlen, "monitor %s: no %s", m->name ? m->name : "(unnamed)",
+                          m->name ? "qname" : "name");
+    for (size_t i = 0; i < m->n_types; i++)
+        if (!m->types[i])
+            return store_errf(s, err, errlen, "monitor %s: type %zu is NULL", m->name, i);
+    for (size_t i = 0; i < m->n_resolvers; i++)
+        if (!m->resolvers[i])
+            return store_errf(s, err, errlen, "monitor %s: resolver %zu is NULL", m->name, i);
+    for (size_t i = 0; i < m->n_agents; i++)
+        if (!m->agents[i])
+            return store_errf(s, err, errlen, "monitor %s: agent %zu is NULL", m->name, i);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_MONITOR_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    const char *text;
+    store_bind_text(st, 1, m->name);
+    store_bind_text(st, 2, m->qname);
+    /* The joined lists share one scratch buffer: SQLite copies each. */
+    if (!(text = store_join(s, m->types, m->n_types)) ||
+        sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+        goto oom;
+    store_bind_text(st, 4, m->profile && *m->profile ? m->profile : NULL);
+    if (!(text = store_join(s, m->resolvers, m->n_resolvers)) ||
+        sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+        goto oom;
+    sqlite3_bind_int64(st, 6, (int64_t)m->interval_ms);
+    if (m->n_agents == 0)
+        sqlite3_bind_null(st, 7);
+    else if (!(text = store_join(s, m->agents, m->n_agents)) ||
+             sqlite3_bind_text(st, 7, text, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+        goto oom;
+    sqlite3_bind_int(st, 8, m->geo);
+    store_bind_u64(st, 9, generation);
+    return store_exec_stmt(s, st, "storing a monitor", err, errlen);
+oom:
+    sqlite3_clear_bindings(st);
+    return store_errf(s, err, errlen, "out of memory");
+}
+
+int store_monitors_sync(store_t *self, const store_monitor *monitors, size_t n,
+                        uint64_t generation, char *err, size_t errlen)
+{
+    if (n && !monitors)
+        return store_errf(self, err, errlen, "store_monitors_sync: no monitors");
+    if (store_begin(self, err, errlen) != 0)
+        return -1;
+    if (store_exec_id(self, STORE_SQL_MONITORS_CLEAR, "clearing monitors", err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (store_monitor_insert(self, &monitors[i], generation, err, errlen) != 0)
+            goto fail;
+    return store_commit(self, err, errlen);
+fail:
+    store_rollback(self);
+    return -1;
+}
+
+/* ---- retention and counts ----------------------------------------------- */
+
+/* Delete the id range [first, first + n) of one batch with a purge statement. */
+static int store_purge_range(store_t *s, store_sql_id id, sqlite3_stmt *batch, int first_col,
+                             uint64_t *deleted, char *err, size_t errlen)
+{
+    if (sqlite3_column_type(batch, first_col) == SQLITE_NULL)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sqlite3_column_int64(batch, first_col));
+    sqlite3_bind_int64(st, 2, sqlite3_column_int64(batch, first_col + 1));
+    sqlite3_bind_value(st, 3, sqlite3_column_value(batch, 0));
+    sqlite3_bind_value(st, 4, sqlite3_column_value(batch, 1));
+    if (store_exec_stmt(s, st, "purging", err, errlen) != 0)
+        return -1;
+    *deleted += (uint64_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char *err,
+                size_t errlen)
+{
+    store_purged p = {0};
+    sqlite3_stmt *sel = NULL;
+    if (store_begin(self, err, errlen) != 0)
+        return -1;
+    if (!(sel = store_stmt(self, STORE_SQL_PURGE_SELECT, err, errlen)))
+        goto fail;
+    sqlite3_bind_int64(sel, 1, older_than_ms);
+    int rc;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        if (store_purge_range(self, STORE_SQL_PURGE_OBS, sel, 2, &p.observations, err,
+                              errlen) != 0 ||
+            store_purge_range(self, STORE_SQL_PURGE_FIND, sel, 4, &p.findings, err, errlen) != 0)
+            goto fail;
+    }
+    if (rc != SQLITE_DONE) {
+        store_dberr(self, err, errlen, "selecting batches to purge");
+        goto fail;
+    }
+    sqlite3_reset(sel);
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_PURGE_BATCHES, err, errlen);
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, older_than_ms);
+    if (store_exec_stmt(self, st, "purging batches", err, errlen) != 0)
+        goto fail;
+    p.batches = (uint64_t)sqlite3_changes(self->db);
+    if (store_commit(self, err, errlen) != 0)
+        return -1;
+    if (purged)
+        *purged = p;
+    return 0;
+fail:
+    if (sel)
+        sqlite3_reset(sel);
+    store_rollback(self);
+    return -1;
+}
+
+int store_count(store_t *self, store_what what, const char *agent, uint64_t *n, char *err,
+                size_t errlen)
+{
+    static const char *const tables[] = {
+        [STORE_BATCHES] = "batches",   [STORE_OBSERVATIONS] = "observations",
+        [STORE_FINDINGS] = "findings", [STORE_AGENTS] = "agents",
+        [STORE_MONITORS] = "monitors",
+    };
+    if ((unsigned)what >= sizeof tables / sizeof tables[0])
+        return store_errf(self, err, errlen, "store_count: unknown kind %d", (int)what);
+    bool by_agent = agent && what <= STORE_FINDINGS;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s", tables[what],
+             by_agent ? " WHERE agent = ?1" : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_dberr(self, err, errlen, "counting");
+    if (by_agent)
+        store_bind_text(st, 1, agent);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_dberr(self, err, errlen, "counting");
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *n = store_col_u64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+/* Keep a copy of the vantage point (agent, resolver) of row st as the next bound. */
+static bool store_latest_bound(store_t *s, sqlite3_stmt *st, const char **agent,
+                               const char **resolver)
+{
+    const char *a = store_col_text(st, 0), *r = store_col_text(st, 4);
+    size_t la = strlen(a), lr = strlen(r);
+    if (la + lr + 2 > s->key_cap) {
+        char *k = realloc(s->key, la + lr + 2);
+        if (!k)
+            return false;
+        s->key = k;
+        s->key_cap = la + lr + 2;
+    }
+    memcpy(s->key, a, la + 1);
+    memcpy(s->key + la + 1, r, lr + 1);
+    *agent = s->key;
+    *resolver = s->key + la + 1;
+    return true;
+}
+
+int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn fn, void *ctx,
+                 char *err, size_t errlen)
+{
+    if (!qname)
+        return store_errf(self, err, errlen, "store_latest: no qname");
+    const char *agent = NULL, *resolver = NULL;
+    for (;;) {
+        sqlite3_stmt *st =
+            store_stmt(self, agent ? STORE_SQL_LATEST_NEXT : STORE_SQL_LATEST_FIRST, err, errlen);
+        if (!st)
+            return -1;
+        store_bind_text(st, 1, qname);
+        sqlite3_bind_int(st, 2, qtype);
+        /* Copied: s->key is rewritten while this statement still holds them. */
+        if (agent) {
+            sqlite3_bind_text(st, 3, agent, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4, resolver, -1, SQLITE_TRANSIENT);
+        }
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            sqlite3_reset(st);
+            return 0;
+        }
+        if (rc != SQLITE_ROW) {
+            store_dberr(self, err, errlen, "reading the latest observations");
+            sqlite3_reset(st);
+            return -1;
+        }
+        store_obs o;
+        store_obs_read(st, &o);
+        o.region = store_col_text(st, 21);
+        const char *ede = store_col_text(st, 18);
+        if (ede) {
+            size_t cap = store_ede_count(ede);
+            long got;
+            if (cap > self->ede_cap) {
+                uint16_t *e = realloc(self->ede, cap * sizeof *e);
+                if (!e) {
+                    sqlite3_reset(st);
+                    return store_errf(self, err, errlen, "out of memory");
+                }
+                self->ede = e;
+                self->ede_cap = cap;
+            }
+            if ((got = store_ede_parse(ede, self->ede, cap)) < 0) {
+                sqlite3_reset(st);
+                return store_errf(self, err, errlen, "observation of %s: bad ede list \"%s\"",
+                                  o.agent, ede);
+            }
+            o.obs.ede = self->ede;
+            o.obs.n_ede = (size_t)got;
+        }
+        int stop = fn(ctx, &o);
+        bool ok = stop || store_latest_bound(self, st, &agent, &resolver);
+        sqlite3_reset(st);
+        if (stop)
+            return 0;
+        if (!ok)
+            return store_errf(self, err, errlen, "out of memory");
+    }
+}
