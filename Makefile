@@ -92,6 +92,10 @@ $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/evil: tests/link/evil.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
 # Benchmarks print figures next to a reference measured in the same run.
 bench: deps $(BUILD)/tests/bench_engine
 	VANTAGE_BENCH_BIN=$(CURDIR)/$(BUILD)/tests/bench_engine ./tests/bench/run-engine.sh $(BENCH_SECS)
@@ -115,9 +119,10 @@ cli-test: $(PROGS)
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/cli/run.sh
 
 # Against real NSD and unbound, each in a network namespace of its own.
-lab-test: $(PROGS)
+lab-test: $(PROGS) $(BUILD)/tests/evil
 	@./tests/lab/selftest.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/run.sh
 
 # libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.

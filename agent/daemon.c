@@ -257,6 +257,9 @@ static int agentd_sink(void *ctx, const uint8_t *body, size_t len)
         log_err("cannot spool batch %llu: %s", (unsigned long long)seq, err);
         return -1;
     }
+    if (dropped)
+        log_warn("spool full: batch %llu dropped", (unsigned long long)dropped_seq);
+    log_debug("batch %llu spooled (%zu bytes)", (unsigned long long)seq, len);
     if (a->welcomed)
         agentd_send_spooled(a, seq);
     return 0;

@@ -309,7 +309,7 @@ static int coord_conf_mvalue(coord_conf_parse *p, coord_conf_mkey key, bool agai
     case CM_RESOLVERS:
         return coord_conf_resolvers(c, m, value, err, errlen);
     case CM_INTERVAL:
-        return conf_parse_duration_ms(value, 5000, 86400000, &m->interval_ms, err, errlen);
+        return conf_parse_duration_ms(value, 1000, 86400000, &m->interval_ms, err, errlen);
     case CM_AGENTS:
         return coord_conf_agents(c, m, again, value, err, errlen);
     case CM_GEO:

@@ -323,7 +323,9 @@ static void handle_heartbeat(server *s, peer *p, const proto_msg *m, int64_t rx_
         p->offset_ms = ((t2 - t1) + (t3 - t4)) / 2;
         p->has_offset = true;
     } else if (!p->has_offset) {
-        p->offset_ms = m->hdr.ts_ms - rx_ms; /* one way: until an echo arrives */
+        /* one way, transit time included: until the first echo comes back */
+        p->offset_ms = m->hdr.ts_ms - rx_ms;
+        p->has_offset = true;
     }
     proto_heartbeat reply = {
         .echo_ts_ms = m->hdr.ts_ms, .has_echo_ts = true, .echo_rx_ms = rx_ms, .has_echo_rx = true};

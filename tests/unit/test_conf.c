@@ -709,8 +709,8 @@ static void test_coord_errors(void **state)
                 "coord.conf:7: [monitor mail] name: 'exa mple.com' is "
                 "not a domain name");
     coord_error(12, "profile = web", "coord.conf:12: [monitor web] profile: unknown profile 'web'");
-    coord_error(13, "interval = 1s",
-                "coord.conf:13: [monitor web] interval: 1s is out of range (5s..1d)");
+    coord_error(13, "interval = 500ms",
+                "coord.conf:13: [monitor web] interval: 500ms is out of range (1s..1d)");
     coord_error(13, "agents = all fra-1",
                 "coord.conf:13: [monitor web] agents: 'all' cannot be combined with agent ids");
     coord_error(13, "agents = fra-1 fra-1",
