@@ -142,6 +142,9 @@ static bool answer_rrs_sane(const ldns_rr_list *rrs, bool *read_back)
             (ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(d) ||
              ldns_rr_rd_count(rr) > ldns_rr_descriptor_maximum(d)))
             return false;
+        /* CERT type 0 is reserved (RFC 4398 §2.1); ldns 1.8.3 leaks reading it back. */
+        if (type == LDNS_RR_TYPE_CERT && ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)) == 0)
+            return false;
         if (!*read_back && !answer_rr_plain(rr))
             *read_back = true;
     }
@@ -255,7 +258,8 @@ static void read_soa(answer_t *ans, uint16_t qtype)
             ans->obs.soa_serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
             ans->obs.has_soa_serial = true;
             if (s == 1 && (answer_nxdomain(ans) || answer_nodata(ans))) {
-                uint32_t ttl = ldns_rr_ttl(rr) & 0x7fffffffu;
+                uint32_t ttl =
+                    ldns_rr_ttl(rr) > 0x7fffffffu ? 0 : ldns_rr_ttl(rr); /* RFC 2181 §8 */
                 uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
                 ans->obs.neg_ttl = ttl < minimum ? ttl : minimum;
                 ans->obs.has_neg_ttl = true;
