@@ -84,6 +84,14 @@ sed -e "s#^listen = .*#listen = tcp://*:99999#" "$TMP/coord.conf" >"$TMP/coord-b
 expect 1 "coord-bad.conf:[0-9]*: \[coordinator\] listen:" "$BIN/vantage-coord" -n -c "$TMP/coord-bad.conf"
 expect 1 "cannot open" "$BIN/vantage-coord" -n -c "$TMP/none.conf"
 
+# vantagectl without a coordinator: exit 3, naming the endpoint it tried
+expect 3 "cannot reach the coordinator at ipc://$TMP/no.sock" "$BIN/vantagectl" -s "ipc://$TMP/no.sock" agents
+expect 3 "cannot reach the coordinator at ipc://$TMP/no.sock" "$BIN/vantagectl" -s "ipc://$TMP/no.sock" check example.com
+expect 3 "cannot reach the coordinator at tcp://127.0.0.1:9" "$BIN/vantagectl" -s "tcp://127.0.0.1:9" agents
+expect 3 "NAME is missing" "$BIN/vantagectl" -s "ipc://$TMP/no.sock" check
+expect 3 "unknown profile" "$BIN/vantagectl" -s "ipc://$TMP/no.sock" check x.test --profile web
+expect 3 "control = ipc:///run/vantage/control.sock\|cannot reach the coordinator at ipc:///run/vantage/control.sock" "$BIN/vantagectl" -c "$TMP/coord.conf" agents
+
 # make install honours PREFIX and DESTDIR
 if make -s -C "$ROOT" install PREFIX=/opt/vt DESTDIR="$TMP/stage" >"$TMP/install.log" 2>&1; then
 	for f in bin/vantagectl sbin/vantage-agent sbin/vantage-coord share/doc/vantage/README.md; do
