@@ -131,8 +131,36 @@ done
 check "observations and findings stored with their fields" \
 	test "$(sql "select count(*) from observations where qname='good.test.' and qtype=15 and rrset like '%mx1.good.test.%'")" -gt 0
 check "vantagectl agents --json names every agent with region, version, offset" \
-	sh -c "$CTL agents --json | jq -e '[.agents[] | select(.region != null and .version == \"0.1.0\" and (.clock_offset_ms | type) == \"number\")] | length == 3' >/dev/null"
+	wait_for 5 sh -c "$CTL agents --json | jq -e '[.agents[] | select(.region != null and .version == \"0.1.0\" and (.clock_offset_ms | type) == \"number\")] | length == 3' >/dev/null"
 check "vantagectl agents prints a table" sh -c "$CTL agents | grep -q '^fra-1 .*reg-fra-1 .*up'"
+
+# --- on-demand check, fanned out to every agent ---------------------------------------
+$CTL check mxcname.test --profile mail --timeout 8000 --json >"$W/check.json"
+rc=$?
+check "vantagectl check: every agent answered, exit 1 for the CNAME warning" \
+	sh -c "test $rc = 1 && jq -e '(.agents | length) == 3 and (.not_answered | length) == 0 and ([.agents[].findings[] | select(.code == \"MX_TARGET_CNAME\")] | length) == 3' '$W/check.json' >/dev/null"
+$CTL check good.test --type MX --agent reg-nyc-1 --timeout 8000 --json >"$W/check.json"
+check "vantagectl check --agent REGION asks only that region" \
+	jq -e '(.agents | keys) == ["nyc-1"] and .exit == 0' "$W/check.json"
+check "vantagectl check prints answers and findings" \
+	sh -c "$CTL check mxcname.test --profile mail --timeout 8000 | grep -q 'MX_TARGET_CNAME'"
+
+# --- a new plan without a restart ------------------------------------------------------
+cat >>"$W/coord.conf" <<C
+[monitor second]
+name = mxcname.test
+profile = mail
+resolvers = local
+interval = 1s
+agents = fra-1
+C
+kill -HUP "$COORD"
+check "SIGHUP: fra-1 gets plan generation 2 with two monitors" \
+	wait_for 5 grep -q "plan generation 2: 2 monitors" "$W/fra-1.log"
+check "SIGHUP: nyc-1 gets plan generation 2 with one monitor" \
+	wait_for 5 grep -q "plan generation 2: 1 monitors" "$W/nyc-1.log"
+check "the new monitor's batches are stored" \
+	wait_for 5 sh -c "test \$(sqlite3 '$W/vantage.db' \"select count(*) from batches where agent='fra-1' and monitor='second'\") -gt 0"
 
 # --- 2. hostile frames --------------------------------------------------------------
 before_probe=$(stored probe)
