@@ -343,10 +343,44 @@ static void run_target(check_t *c, size_t t)
         auth_discover(c, t);
 }
 
+/*
+ * Stamp every answer of an authoritative server with that server's zone
+ * serial (from its answer to the apex SOA), so each observation says which
+ * version of the zone it came from: the coordinator decides which answer is
+ * current by it.
+ */
+static void stamp_auth_serials(check_t *c)
+{
+    if (!c->apex)
+        return;
+    for (size_t t = c->n_user_targets; t < c->n_targets; t++) {
+        bool found = false;
+        uint32_t serial = 0;
+        for (size_t i = 0; i < c->n_slots && !found; i++) {
+            const slot *s = c->slots[i];
+            if (s->target == t && s->qtype == LDNS_RR_TYPE_SOA &&
+                strcasecmp(s->qname, c->apex) == 0 && s->ans.obs.fail == PROTO_FAIL_NONE &&
+                s->ans.obs.has_soa_serial) {
+                serial = s->ans.obs.soa_serial;
+                found = true;
+            }
+        }
+        for (size_t i = 0; found && i < c->n_slots; i++) {
+            slot *s = c->slots[i];
+            if (s->target == t && s->ans.obs.fail == PROTO_FAIL_NONE &&
+                !s->ans.obs.has_soa_serial) {
+                s->ans.obs.soa_serial = serial;
+                s->ans.obs.has_soa_serial = true;
+            }
+        }
+    }
+}
+
 static void check_finish(check_t *c)
 {
     findings_t out;
     findings_init(&out, c->arena);
+    stamp_auth_serials(c);
     /* every answer is in (or marked incomplete): the profile runs complete */
     if (c->mail) {
         for (size_t t = 0; t < c->n_user_targets; t++) {
