@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "coordinator/table.h"
 
 #define CTL_OK       0
 #define CTL_WARNING  1
@@ -90,22 +91,6 @@ static void ctl_print_json(json_t *doc)
     fputc('\n', stdout);
 }
 
-/* "42 s ago", "3 min ago", ... */
-static void ctl_ago(int64_t ms, char *buf, size_t len)
-{
-    int64_t d = (clock_wall_ms() - ms) / 1000;
-    if (d < 0)
-        snprintf(buf, len, "in the future");
-    else if (d < 120)
-        snprintf(buf, len, "%lld s ago", (long long)d);
-    else if (d < 7200)
-        snprintf(buf, len, "%lld min ago", (long long)(d / 60));
-    else if (d < 172800)
-        snprintf(buf, len, "%lld h ago", (long long)(d / 3600));
-    else
-        snprintf(buf, len, "%lld d ago", (long long)(d / 86400));
-}
-
 static int ctl_parse_json_flag(int argc, char **argv, const char *cmd, bool *json)
 {
     for (int i = 1; i < argc; i++) {
@@ -135,28 +120,33 @@ int ctl_agents(const char *endpoint, int argc, char **argv)
         ctl_print_json(doc);
         json_decref(doc);
     } else {
-        printf("%-16s %-14s %-5s %-26s %-10s %-9s %s\n", "AGENT", "REGION", "STATE", "LAST SEEN",
-               "OFFSET", "VERSION", "SPOOL");
+        static const char *const head[] = {"AGENT",  "REGION",  "STATE", "LAST SEEN",
+                                           "OFFSET", "VERSION", "SPOOL", NULL};
+        table_t *t = table_new(head);
         size_t i;
         json_t *a;
         json_array_foreach(agents, i, a)
         {
-            char seen[80] = "never", ago[32], off[24] = "-";
-            const char *last = json_string_value(json_object_get(a, "last_seen"));
-            if (last) {
-                ctl_ago(json_integer_value(json_object_get(a, "last_seen_ms")), ago, sizeof ago);
-                snprintf(seen, sizeof seen, "%.19sZ (%s)", last, ago);
-            }
+            char seen[80], off[24] = "-", spool[24];
+            table_when(json_integer_value(json_object_get(a, "last_seen_ms")), seen, sizeof seen);
             json_t *o = json_object_get(a, "clock_offset_ms");
             if (json_is_integer(o))
                 snprintf(off, sizeof off, "%+lld ms", (long long)json_integer_value(o));
-            const char *ver = json_string_value(json_object_get(a, "version"));
-            printf("%-16s %-14s %-5s %-26s %-10s %-9s %lld\n",
-                   json_string_value(json_object_get(a, "id")),
-                   json_string_value(json_object_get(a, "region")),
-                   json_string_value(json_object_get(a, "state")), seen, off, ver ? ver : "-",
-                   (long long)json_integer_value(json_object_get(a, "spool_backlog")));
+            snprintf(spool, sizeof spool, "%lld",
+                     (long long)json_integer_value(json_object_get(a, "spool_backlog")));
+            const char *row[] = {json_string_value(json_object_get(a, "id")),
+                                 json_string_value(json_object_get(a, "region")),
+                                 json_string_value(json_object_get(a, "state")),
+                                 seen,
+                                 off,
+                                 json_string_value(json_object_get(a, "version")),
+                                 spool};
+            if (t)
+                table_add(t, row);
         }
+        if (t)
+            table_print(t, stdout);
+        table_destroy(&t);
     }
     json_decref(reply);
     return CTL_OK;
@@ -170,6 +160,124 @@ static void ctl_check_usage(FILE *out)
             "                       [--timeout MS] [--json]\n"
             "Ask every agent (or the chosen ones) to check NAME now, wait for their answers\n"
             "and print them by region and resolver, with the findings.\n");
+}
+
+static int ctl_severity_rank(const char *s);
+
+/* The records of an answer without owner and type when they are the question's. */
+static void ctl_answer_text(const json_t *o, char *buf, size_t len)
+{
+    const char *qname = json_string_value(json_object_get(o, "qname"));
+    const char *qtype = json_string_value(json_object_get(o, "qtype"));
+    const json_t *ans = json_object_get(o, "answer");
+    size_t pos = 0, i;
+    const json_t *x;
+    buf[0] = '\0';
+    if (json_array_size(ans) == 0) {
+        const json_t *neg = json_object_get(o, "neg_ttl");
+        if (json_is_integer(neg))
+            snprintf(buf, len, "(negative, %lld s left)", (long long)json_integer_value(neg));
+        return;
+    }
+    json_array_foreach(ans, i, x)
+    {
+        const char *line = json_string_value(x);
+        size_t ql = strlen(qname), tl = strlen(qtype);
+        if (strncmp(line, qname, ql) == 0 && line[ql] == ' ' &&
+            strncmp(line + ql + 1, qtype, tl) == 0 && line[ql + 1 + tl] == ' ')
+            line += ql + tl + 2;
+        int n = snprintf(buf + pos, len - pos, "%s%s", i ? ", " : "", line);
+        if (n < 0 || (size_t)n >= len - pos)
+            break;
+        pos += (size_t)n;
+    }
+    const json_t *ttl = json_object_get(o, "ttl");
+    if (json_is_integer(ttl) && pos + 16 < len)
+        snprintf(buf + pos, len - pos, " (ttl %lld)", (long long)json_integer_value(ttl));
+}
+
+/* Answers by question, a row per region x agent x resolver, then the findings. */
+static void ctl_check_print(json_t *reply, const char *name, size_t answered)
+{
+    printf("%s: %zu agent%s answered", name, answered, answered == 1 ? "" : "s");
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(reply, "not_answered"), i, x)
+        printf("%s%s", i == 0 ? "; no answer from " : ", ", json_string_value(x));
+    json_array_foreach(json_object_get(reply, "down"), i, x)
+        printf("%s%s", i == 0 ? "; down: " : ", ", json_string_value(x));
+    printf("\n");
+    json_t *by_agent = json_object_get(reply, "agents");
+    json_t *seen = json_object(); /* "qname qtype" already printed */
+    const char *id;
+    json_t *a;
+    json_object_foreach(by_agent, id, a)
+    {
+        json_t *o;
+        json_array_foreach(json_object_get(a, "observations"), i, o)
+        {
+            char key[1200];
+            const char *qn = json_string_value(json_object_get(o, "qname"));
+            const char *qt = json_string_value(json_object_get(o, "qtype"));
+            snprintf(key, sizeof key, "%s %s", qn, qt);
+            if (json_object_get(seen, key))
+                continue;
+            json_object_set_new(seen, key, json_true());
+            static const char *const head[] = {"REGION", "AGENT",  "RESOLVER",
+                                               "STATUS", "ANSWER", NULL};
+            table_t *t = table_new(head);
+            const char *id2;
+            json_t *a2;
+            json_object_foreach(by_agent, id2, a2)
+            {
+                size_t k;
+                json_t *o2;
+                json_array_foreach(json_object_get(a2, "observations"), k, o2)
+                {
+                    if (strcmp(json_string_value(json_object_get(o2, "qname")), qn) != 0 ||
+                        strcmp(json_string_value(json_object_get(o2, "qtype")), qt) != 0)
+                        continue;
+                    char ans[2048];
+                    ctl_answer_text(o2, ans, sizeof ans);
+                    const char *row[] = {json_string_value(json_object_get(a2, "region")), id2,
+                                         json_string_value(json_object_get(o2, "resolver")),
+                                         json_string_value(json_object_get(o2, "status")), ans};
+                    if (t)
+                        table_add(t, row);
+                }
+            }
+            printf("\n%s\n", key);
+            if (t)
+                table_print(t, stdout);
+            table_destroy(&t);
+        }
+    }
+    json_decref(seen);
+    static const char *const fhead[] = {"SEVERITY", "CODE", "AGENT", "RESOLVER", "MESSAGE", NULL};
+    table_t *ft = table_new(fhead);
+    size_t nf = 0;
+    for (int sev = 2; sev >= 0; sev--) {
+        json_object_foreach(by_agent, id, a)
+        {
+            json_t *f;
+            json_array_foreach(json_object_get(a, "findings"), i, f)
+            {
+                const char *sv = json_string_value(json_object_get(f, "severity"));
+                if (ctl_severity_rank(sv) != sev)
+                    continue;
+                const char *row[] = {sv, json_string_value(json_object_get(f, "code")), id,
+                                     json_string_value(json_object_get(f, "resolver")),
+                                     json_string_value(json_object_get(f, "message"))};
+                if (ft)
+                    table_add(ft, row);
+                nf++;
+            }
+        }
+    }
+    printf("\nfindings:%s\n", nf ? "" : " none");
+    if (ft && nf)
+        table_print(ft, stdout);
+    table_destroy(&ft);
 }
 
 static int ctl_severity_rank(const char *s)
@@ -269,52 +377,7 @@ int ctl_check(const char *endpoint, int argc, char **argv)
         json_object_set_new(reply, "exit", json_integer(status));
         ctl_print_json(reply);
     } else {
-        printf("%s: %zu agents answered", argv[optind], answered);
-        size_t i;
-        json_t *x;
-        json_array_foreach(json_object_get(reply, "not_answered"), i, x)
-            printf("%s%s", i == 0 ? "; no answer from " : ", ", json_string_value(x));
-        json_array_foreach(json_object_get(reply, "down"), i, x)
-            printf("%s%s", i == 0 ? "; down: " : ", ", json_string_value(x));
-        printf("\n\n%-12s %-14s %-22s %-8s %-10s %s\n", "AGENT", "REGION", "RESOLVER", "TYPE",
-               "STATUS", "ANSWER");
-        json_object_foreach(by_agent, id, a)
-        {
-            json_t *o;
-            json_array_foreach(json_object_get(a, "observations"), i, o)
-            {
-                json_t *ans = json_object_get(o, "answer");
-                const char *first =
-                    json_array_size(ans) ? json_string_value(json_array_get(ans, 0)) : "";
-                if (strcmp(json_string_value(json_object_get(o, "qname")), "") == 0)
-                    continue;
-                printf("%-12s %-14s %-22s %-8s %-10s %s%s\n", id,
-                       json_string_value(json_object_get(a, "region")),
-                       json_string_value(json_object_get(o, "resolver")),
-                       json_string_value(json_object_get(o, "qtype")),
-                       json_string_value(json_object_get(o, "status")), first,
-                       json_array_size(ans) > 1 ? " ..." : "");
-            }
-        }
-        printf("\nfindings:\n");
-        bool any = false;
-        json_object_foreach(by_agent, id, a)
-        {
-            json_t *f;
-            json_array_foreach(json_object_get(a, "findings"), i, f)
-            {
-                any = true;
-                printf("  %-8s %-26s %s at %s: %s\n",
-                       json_string_value(json_object_get(f, "severity")),
-                       json_string_value(json_object_get(f, "code")), id,
-                       json_string_value(json_object_get(f, "resolver"))
-                           ? json_string_value(json_object_get(f, "resolver"))
-                           : "-",
-                       json_string_value(json_object_get(f, "message")));
-            }
-        }
-        if (!any)
-            printf("  none\n");
+        ctl_check_print(reply, argv[optind], answered);
     }
     json_decref(reply);
     goto done;
