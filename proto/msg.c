@@ -115,6 +115,7 @@ SCHEMA(finding_schema, proto_finding, finding_fields);
 
 static const pschema_field results_fields[] = {
     F(proto_results, "check_id", PF_U64, check_id, false, 0),
+    F(proto_results, "track_id", PF_U64, track_id, false, 0),
     F(proto_results, "monitor", PF_STR, monitor, false, PROTO_ID_MAX),
     F(proto_results, "incomplete", PF_BOOL, incomplete, false, 0),
     SUB(proto_results, "obs", obs, n_obs, true, PROTO_BATCH_MAX, &obs_schema),
@@ -135,6 +136,18 @@ static const pschema_field heartbeat_fields[] = {
 };
 SCHEMA(heartbeat_schema, proto_heartbeat, heartbeat_fields);
 
+static const pschema_field track_fields[] = {
+    F(proto_track, "track_id", PF_U64, track_id, true, 0),
+    F(proto_track, "qname", PF_STR, qname, true, PROTO_NAME_MAX),
+    F(proto_track, "qtype", PF_STR, qtype, true, 16),
+    ARR(proto_track, "resolvers", PF_STRS, resolvers, n_resolvers, false, 64),
+    F(proto_track, "expect", PF_STR, expect, false, PROTO_TEXT_MAX),
+    OPT(proto_track, "expect_serial", PF_U32, expect_serial, has_expect_serial, 0),
+    F(proto_track, "interval_s", PF_U32, interval_s, true, 0),
+    F(proto_track, "duration_s", PF_U32, duration_s, true, 0),
+};
+SCHEMA(track_schema, proto_track, track_fields);
+
 static const struct {
     const char *name;
     const pschema *schema;
@@ -146,6 +159,7 @@ static const struct {
     [PROTO_RESULTS] = {"RESULTS", &results_schema},
     [PROTO_ACK] = {"ACK", &ack_schema},
     [PROTO_HEARTBEAT] = {"HEARTBEAT", &heartbeat_schema},
+    [PROTO_TRACK] = {"TRACK", &track_schema},
 };
 
 const pschema *proto_msg_schema(uint32_t type)

@@ -44,10 +44,11 @@ typedef enum proto_type {
     PROTO_RESULTS = 5,   /* agent -> coordinator, a batch of observations */
     PROTO_ACK = 6,       /* coordinator -> agent, a batch is stored */
     PROTO_HEARTBEAT = 7, /* both ways, liveness and clock offset */
+    PROTO_TRACK = 8,     /* coordinator -> agent, follow a change until it has spread */
 } proto_type;
 
 #define PROTO_TYPE_FIRST PROTO_HELLO
-#define PROTO_TYPE_LAST  PROTO_HEARTBEAT
+#define PROTO_TYPE_LAST  PROTO_TRACK
 
 /* One resolver an agent can ask. */
 typedef struct proto_resolver {
@@ -113,6 +114,27 @@ typedef struct proto_check {
     uint32_t deadline_ms;   /* the whole check must end within this */
 } proto_check;
 
+/*
+ * TRACK: ask one question at every resolver (and authoritative server) again
+ * and again until each one shows the expected answer or the deadline passes.
+ * A resolver still holding another answer is asked again when its remaining
+ * TTL runs out (plus a small margin), one already on the expected answer
+ * every interval_s, to see it flip back. Answers come back as RESULTS with
+ * track_id, one batch per answer.
+ */
+typedef struct proto_track {
+    uint64_t track_id;      /* chosen by the coordinator, echoed in RESULTS */
+    const char *qname;      /* the name */
+    const char *qtype;      /* the record type name */
+    const char **resolvers; /* resolver names; none = local and auth */
+    size_t n_resolvers;     /* count of resolvers */
+    const char *expect;     /* expected canonical RR set text ("" = empty), or NULL */
+    uint32_t expect_serial; /* or: an SOA serial at least this (RFC 1982) */
+    bool has_expect_serial; /* expect_serial is set */
+    uint32_t interval_s;    /* longest time between two asks of one resolver */
+    uint32_t duration_s;    /* stop after this long */
+} proto_track;
+
 /* Why an observation has no usable answer. */
 typedef enum proto_fail {
     PROTO_FAIL_NONE = 0,      /* an answer (NOERROR or NXDOMAIN) */
@@ -176,6 +198,7 @@ typedef struct proto_finding {
 /* RESULTS: a batch of observations and findings, one signature for all. */
 typedef struct proto_results {
     uint64_t check_id;       /* the CHECK this answers, 0 for monitor runs */
+    uint64_t track_id;       /* the TRACK this answers, 0 otherwise */
     const char *monitor;     /* monitor name, or NULL */
     bool incomplete;         /* the deadline cut the run short */
     proto_obs *obs;          /* observations */
@@ -220,6 +243,7 @@ typedef struct proto_msg {
         proto_results results;
         proto_ack ack;
         proto_heartbeat heartbeat;
+        proto_track track;
     } body;         /* by hdr.type */
     arena_t *arena; /* owns every string and array of body */
 } proto_msg;

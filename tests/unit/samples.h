@@ -108,6 +108,7 @@ static proto_finding sample_findings[] = {
      .message = "no v=spf1 record \xc3\xa9"},
 };
 static proto_results sample_results = {.check_id = 77,
+                                       .track_id = 5,
                                        .monitor = "mail-example",
                                        .obs = sample_obs,
                                        .n_obs = 3,
@@ -119,6 +120,18 @@ static proto_heartbeat sample_hb = {.echo_ts_ms = 1790000000000,
                                     .echo_rx_ms = 1790000000005,
                                     .has_echo_rx = true,
                                     .spool_backlog = 2};
+
+static const char *sample_track_res[] = {"local", "auth"};
+static proto_track sample_track = {.track_id = 9,
+                                   .qname = "example.com",
+                                   .qtype = "MX",
+                                   .resolvers = sample_track_res,
+                                   .n_resolvers = 2,
+                                   .expect = "example.com. MX 10 mail2.example.com.",
+                                   .expect_serial = 2026112602,
+                                   .has_expect_serial = true,
+                                   .interval_s = 30,
+                                   .duration_s = 600};
 
 static inline const void *sample_body(uint32_t type)
 {
@@ -135,6 +148,8 @@ static inline const void *sample_body(uint32_t type)
         return &sample_results;
     case PROTO_ACK:
         return &sample_ack;
+    case PROTO_TRACK:
+        return &sample_track;
     default:
         return &sample_hb;
     }
