@@ -97,8 +97,10 @@ $(BUILD)/tests/evil: tests/link/evil.c $(ALL_LIBS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
 # Benchmarks print figures next to a reference measured in the same run.
-bench: deps $(BUILD)/tests/bench_engine
+bench: deps $(PROGS) $(BUILD)/tests/bench_engine $(BUILD)/tests/bench_ingest
 	VANTAGE_BENCH_BIN=$(CURDIR)/$(BUILD)/tests/bench_engine ./tests/bench/run-engine.sh $(BENCH_SECS)
+	VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_BENCH_BIN=$(CURDIR)/$(BUILD)/tests/bench_ingest \
+	  ./tests/bench/run-ingest.sh $(BENCH_SECS)
 
 deps:
 	@./deploy/install-deps.sh

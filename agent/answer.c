@@ -157,27 +157,28 @@ static bool answer_rrs_sane(const ldns_rr_list *rrs, bool *read_back)
  * section cannot go on the wire: malformed records, or text over the
  * protocol's limit.
  */
-static rrset_status answer_rrset(const ldns_rr_list *rrs, arena_t *arena, const char **text,
+static rrset_status answer_rrset(ldns_rr_list *rrs, arena_t *arena, const char **text,
                                  uint32_t *ttl_min, bool *has_ttl)
 {
     bool read_back;
     if (!answer_rrs_sane(rrs, &read_back))
         return RRSET_ERR_PARSE;
-    rrset_canon_t *set = NULL;
-    rrset_status rs = rrset_canon_from_ldns(rrs, 0, NULL, &set);
-    if (rs == RRSET_OK && rrset_canon_text_len(set) > PROTO_TEXT_MAX)
+    /* the answer owns its packet: its records are made canonical in place,
+     * and printed in one buffer (rrset_text_from_canonical(), the hot path) */
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+        ldns_rr2canonical(ldns_rr_list_rr(rrs, i));
+    rrset_status rs = rrset_text_from_canonical(rrs, arena, text, ttl_min, has_ttl);
+    if (rs == RRSET_OK && strlen(*text) > PROTO_TEXT_MAX)
         rs = RRSET_ERR_TOO_BIG;
     if (rs == RRSET_OK && read_back) {
         rrset_canon_t *back = NULL;
-        rs = rrset_canon_parse_text(rrset_canon_text(set), &back);
+        rs = rrset_canon_parse_text(*text, &back);
         rrset_canon_destroy(&back);
     }
-    if (rs == RRSET_OK) {
-        *has_ttl = rrset_canon_min_ttl(set, ttl_min);
-        if (!(*text = arena_strdup(arena, rrset_canon_text(set))))
-            rs = RRSET_ERR_NOMEM;
+    if (rs != RRSET_OK) {
+        *text = "";
+        *has_ttl = false;
     }
-    rrset_canon_destroy(&set);
     return rs;
 }
 

@@ -1,0 +1,304 @@
+/*
+ * coordinator/views.c - what vantagectl's status, diff and monitors show.
+ */
+#include "coordinator/views.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/dnsname.h"
+#include "coordinator/compare.h"
+#include "proto/json.h"
+
+#define VIEWS_VPS_MAX 4096
+
+/* Copies of store_latest()'s observations (its strings live only during the callback). */
+typedef struct views_collect {
+    arena_t *arena;     /* where the copies live */
+    compare_vp *vps;    /* the vantage points */
+    proto_obs *obs;     /* their observations */
+    size_t n;           /* count */
+    const views_ctx *v; /* for offsets */
+    bool oom;           /* memory ran out */
+} views_collect;
+
+static const char *vdup(arena_t *a, const char *s)
+{
+    return s ? arena_strdup(a, s) : NULL;
+}
+
+static int views_collect_cb(void *ctx, const store_obs *so)
+{
+    views_collect *c = ctx;
+    if (c->n >= VIEWS_VPS_MAX)
+        return 1;
+    proto_obs *o = &c->obs[c->n];
+    *o = so->obs;
+    o->resolver = vdup(c->arena, so->obs.resolver);
+    o->kind = vdup(c->arena, so->obs.kind);
+    o->server = vdup(c->arena, so->obs.server);
+    o->nsid = vdup(c->arena, so->obs.nsid);
+    o->qname = vdup(c->arena, so->obs.qname);
+    o->rrset = vdup(c->arena, so->obs.rrset ? so->obs.rrset : "");
+    o->ede_text = vdup(c->arena, so->obs.ede_text);
+    if (so->obs.n_ede) {
+        uint16_t *e = arena_calloc(c->arena, so->obs.n_ede, sizeof *e);
+        if (e)
+            memcpy(e, so->obs.ede, so->obs.n_ede * sizeof *e);
+        o->ede = e;
+    }
+    bool has = false;
+    int64_t off = c->v->offset ? c->v->offset(c->v->offset_ctx, so->agent, &has) : 0;
+    c->vps[c->n] = (compare_vp){.agent = vdup(c->arena, so->agent),
+                                .region = vdup(c->arena, so->region),
+                                .obs = o,
+                                .clock_offset_ms = has ? off : 0};
+    if (!c->vps[c->n].agent || !o->resolver || !o->kind || !o->qname || !o->rrset)
+        c->oom = true;
+    c->n++;
+    return 0;
+}
+
+static json_t *rrset_lines(const char *text)
+{
+    json_t *a = json_array();
+    const char *p = text ? text : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_array_append_new(a, json_stringn(p, n));
+        p += n + (nl ? 1 : 0);
+    }
+    return a;
+}
+
+static json_t *vp_json(const compare_vp *vp, int64_t now_ms)
+{
+    const proto_obs *o = vp->obs;
+    char t[40];
+    json_t *j = json_object();
+    json_object_set_new(j, "agent", json_string(vp->agent));
+    json_object_set_new(j, "region", vp->region ? json_string(vp->region) : json_null());
+    json_object_set_new(j, "resolver", json_string(o->resolver));
+    json_object_set_new(j, "kind", json_string(o->kind));
+    if (o->server)
+        json_object_set_new(j, "server", json_string(o->server));
+    json_object_set_new(j, "status", json_string(pjson_obs_status(o)));
+    int64_t at = o->t_ms - vp->clock_offset_ms;
+    json_object_set_new(j, "observed", json_string(pjson_time(at, t, sizeof t)));
+    json_object_set_new(j, "observed_ms", json_integer(at));
+    json_object_set_new(j, "age_ms", json_integer(now_ms - at));
+    if (o->has_ttl)
+        json_object_set_new(j, "ttl", json_integer(o->ttl_min));
+    if (o->has_neg_ttl)
+        json_object_set_new(j, "neg_ttl", json_integer(o->neg_ttl));
+    if (o->has_soa_serial)
+        json_object_set_new(j, "serial", json_integer(o->soa_serial));
+    return j;
+}
+
+json_t *views_compare(const views_ctx *v, const char *qname, uint16_t qtype, bool geo, char *err,
+                      size_t errlen)
+{
+    char name[DNSNAME_TEXT_MAX], tbuf[32];
+    if (dnsname_normalize(qname, name, sizeof name) != DNSNAME_OK) {
+        snprintf(err, errlen, "'%s' is not a domain name", qname);
+        return NULL;
+    }
+    views_collect c = {.arena = arena_new(), .v = v};
+    c.vps = calloc(VIEWS_VPS_MAX, sizeof *c.vps);
+    c.obs = calloc(VIEWS_VPS_MAX, sizeof *c.obs);
+    json_t *j = NULL;
+    if (!c.arena || !c.vps || !c.obs) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (store_latest(v->store, name, qtype, views_collect_cb, &c, err, errlen) != 0)
+        goto done;
+    if (c.oom) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    compare_opts opts = {.now_ms = v->now_ms, .margin_ms = COMPARE_MARGIN_MS, .geo = geo};
+    compare_result *r = NULL;
+    compare_status st = compare_run(c.vps, c.n, &opts, c.arena, &r);
+    if (st != COMPARE_OK) {
+        snprintf(err, errlen, "comparison of %s: %s", name, compare_status_str(st));
+        goto done;
+    }
+    j = json_object();
+    json_object_set_new(j, "name", json_string(name));
+    json_object_set_new(j, "type", json_string(pjson_type(qtype, tbuf, sizeof tbuf)));
+    json_object_set_new(j, "state", json_string(compare_state_name(r->state)));
+    json_object_set_new(j, "summary", json_string(r->summary));
+    json_object_set_new(j, "vantage_points", json_integer((json_int_t)r->n_vps));
+    json_object_set_new(j, "serial", r->has_serial ? json_integer(r->serial) : json_null());
+    json_object_set_new(j, "current",
+                        r->current_decided && r->current_group != COMPARE_NONE
+                            ? json_string(r->groups[r->current_group].answer.label)
+                            : json_null());
+    json_t *groups = json_array();
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const compare_group *gr = &r->groups[g];
+        json_t *go = json_object(), *mem = json_array();
+        json_object_set_new(go, "answer", json_string(gr->answer.label));
+        json_object_set_new(go, "kind", json_string(compare_answer_kind_name(gr->answer.kind)));
+        json_object_set_new(go, "records", rrset_lines(gr->answer.rrset));
+        json_object_set_new(go, "status", json_string(compare_group_status_name(gr->status)));
+        json_object_set_new(go, "current", json_boolean(gr->current));
+        if (gr->region)
+            json_object_set_new(go, "region", json_string(gr->region));
+        for (size_t k = 0; k < gr->n_members; k++)
+            json_array_append_new(mem, vp_json(&c.vps[gr->members[k]], v->now_ms));
+        json_object_set_new(go, "vantage_points", mem);
+        json_array_append_new(groups, go);
+    }
+    json_object_set_new(j, "answers", groups);
+    json_t *causes = json_array();
+    for (size_t k = 0; k < r->n_causes; k++) {
+        const compare_cause *cz = &r->causes[k];
+        json_t *co = json_object();
+        json_object_set_new(co, "kind", json_string(compare_cause_kind_name(cz->kind)));
+        if (cz->agent)
+            json_object_set_new(co, "agent", json_string(cz->agent));
+        if (cz->region)
+            json_object_set_new(co, "region", json_string(cz->region));
+        if (cz->resolver)
+            json_object_set_new(co, "resolver", json_string(cz->resolver));
+        if (cz->server)
+            json_object_set_new(co, "server", json_string(cz->server));
+        if (cz->has_serial)
+            json_object_set_new(co, "serial", json_integer(cz->serial));
+        if (cz->has_eta) {
+            json_object_set_new(co, "remaining_ms", json_integer(cz->remaining_ms));
+            json_object_set_new(co, "eta", json_string(pjson_time(cz->eta_ms, tbuf, sizeof tbuf)));
+            json_object_set_new(co, "eta_ms", json_integer(cz->eta_ms));
+        }
+        json_object_set_new(co, "text", json_string(cz->text));
+        json_array_append_new(causes, co);
+    }
+    json_object_set_new(j, "causes", causes);
+    json_object_set_new(j, "exit", json_integer(compare_state_exit_code(r->state)));
+done:
+    arena_destroy(&c.arena);
+    free(c.vps);
+    free(c.obs);
+    return j;
+}
+
+/* The types of a monitor: its own, and MX for the mail profile. */
+static size_t monitor_types(const coord_conf_monitor_t *m, uint16_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_types && n < max; i++) {
+        ldns_rr_type t;
+        if (dnsname_type_from_str(m->types[i], &t))
+            out[n++] = (uint16_t)t;
+    }
+    if (m->profile == COORD_CONF_PROFILE_MAIL) {
+        bool has_mx = false;
+        for (size_t i = 0; i < n; i++)
+            has_mx = has_mx || out[i] == LDNS_RR_TYPE_MX;
+        if (!has_mx && n < max)
+            out[n++] = LDNS_RR_TYPE_MX;
+    }
+    return n;
+}
+
+json_t *views_status(const views_ctx *v, const char *name, char *err, size_t errlen)
+{
+    json_t *items = json_array();
+    int worst = 0;
+    char want[DNSNAME_TEXT_MAX] = "";
+    if (name && dnsname_normalize(name, want, sizeof want) != DNSNAME_OK) {
+        snprintf(err, errlen, "'%s' is not a domain name", name);
+        json_decref(items);
+        return NULL;
+    }
+    for (size_t i = 0; i < v->conf->n_monitors; i++) {
+        const coord_conf_monitor_t *m = &v->conf->monitors[i];
+        char mq[DNSNAME_TEXT_MAX];
+        if (dnsname_normalize(m->qname, mq, sizeof mq) != DNSNAME_OK)
+            continue;
+        if (name && strcmp(mq, want) != 0 && strcmp(m->name, name) != 0)
+            continue;
+        uint16_t types[32];
+        size_t n = monitor_types(m, types, 32);
+        for (size_t k = 0; k < n; k++) {
+            json_t *c = views_compare(v, mq, types[k], m->geo, err, errlen);
+            if (!c) {
+                json_decref(items);
+                return NULL;
+            }
+            json_object_set_new(c, "monitor", json_string(m->name));
+            int e = (int)json_integer_value(json_object_get(c, "exit"));
+            worst = e > worst ? e : worst;
+            json_array_append_new(items, c);
+        }
+    }
+    if (name && json_array_size(items) == 0) {
+        snprintf(err, errlen, "'%s' is not monitored (see vantagectl monitors)", name);
+        json_decref(items);
+        return NULL;
+    }
+    json_t *r = json_object();
+    json_object_set_new(r, "items", items);
+    json_object_set_new(r, "exit", json_integer(worst));
+    return r;
+}
+
+json_t *views_monitors(const views_ctx *v, char *err, size_t errlen)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < v->conf->n_monitors; i++) {
+        const coord_conf_monitor_t *m = &v->conf->monitors[i];
+        json_t *o = json_object(), *types = json_array(), *res = json_array(),
+               *agents = json_array();
+        json_object_set_new(o, "name", json_string(m->name));
+        json_object_set_new(o, "qname", json_string(m->qname));
+        for (size_t k = 0; k < m->n_types; k++)
+            json_array_append_new(types, json_string(m->types[k]));
+        json_object_set_new(o, "types", types);
+        json_object_set_new(o, "profile",
+                            m->profile == COORD_CONF_PROFILE_NONE
+                                ? json_null()
+                                : json_string(coord_conf_profile_name(m->profile)));
+        for (size_t k = 0; k < m->n_resolvers; k++)
+            json_array_append_new(res, json_string(m->resolvers[k]));
+        json_object_set_new(o, "resolvers", res);
+        json_object_set_new(o, "interval_s", json_integer((json_int_t)(m->interval_ms / 1000)));
+        for (size_t k = 0; k < m->n_agents; k++)
+            json_array_append_new(agents, json_string(m->agents[k]));
+        json_object_set_new(o, "agents", m->all_agents ? json_string("all") : agents);
+        if (m->all_agents)
+            json_decref(agents);
+        json_object_set_new(o, "geo", json_boolean(m->geo));
+        json_t *st = views_status(v, m->name, err, errlen);
+        const char *worst = "unknown";
+        if (st) {
+            int w = -1;
+            size_t k;
+            json_t *it;
+            json_array_foreach(json_object_get(st, "items"), k, it)
+            {
+                static const char *const order[] = {"consistent", "failing", "propagating",
+                                                    "inconsistent", "unknown"};
+                const char *s = json_string_value(json_object_get(it, "state"));
+                for (int q = 0; q < 5; q++) {
+                    if (strcmp(s, order[q]) == 0 && q > w) {
+                        w = q;
+                        worst = order[q];
+                    }
+                }
+            }
+            json_decref(st);
+        }
+        json_object_set_new(o, "state", json_string(worst));
+        json_array_append_new(list, o);
+    }
+    json_t *r = json_object();
+    json_object_set_new(r, "monitors", list);
+    return r;
+}
