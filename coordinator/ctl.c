@@ -390,3 +390,214 @@ done:
     json_decref(agents);
     return status;
 }
+
+/* ---- status, diff, monitors ------------------------------------------------------------ */
+
+/* Parse [--json] and up to max positional words; -1 on anything else. */
+static int ctl_words(int argc, char **argv, const char *cmd, bool *json, const char **words,
+                     size_t max, size_t *n)
+{
+    *n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+            *json = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "vantagectl %s: unknown option '%s'\n", cmd, argv[i]);
+            return -1;
+        } else if (*n < max) {
+            words[(*n)++] = argv[i];
+        } else {
+            fprintf(stderr, "vantagectl %s: unexpected argument '%s'\n", cmd, argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The causes of one comparison, indented. */
+static void ctl_print_causes(const json_t *item, const char *indent)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(item, "causes"), i, c)
+        printf("%s- %s\n", indent, json_string_value(json_object_get(c, "text")));
+}
+
+int ctl_status(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[1];
+    size_t n;
+    if (ctl_words(argc, argv, "status", &json, words, 1, &n) != 0) {
+        fprintf(stderr, "usage: vantagectl status [NAME] [--json]\n");
+        return CTL_UNKNOWN;
+    }
+    json_t *req = json_pack("{s:s}", "cmd", "status");
+    if (n)
+        json_object_set_new(req, "name", json_string(words[0]));
+    json_t *reply = ctl_call(endpoint, req, 10000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    int status = (int)json_integer_value(json_object_get(reply, "exit"));
+    json_t *items = json_object_get(reply, "items");
+    if (json) {
+        json_t *doc = json_pack("{s:O,s:i}", "items", items, "exit", status);
+        ctl_print_json(doc);
+        json_decref(doc);
+    } else if (json_array_size(items) == 0) {
+        printf("no monitors configured\n");
+    } else {
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            char state[64];
+            printf(
+                "%s %s  %s  %s\n", json_string_value(json_object_get(it, "name")),
+                json_string_value(json_object_get(it, "type")),
+                table_paint(json_string_value(json_object_get(it, "state")), state, sizeof state),
+                json_string_value(json_object_get(it, "summary")));
+            ctl_print_causes(it, "    ");
+        }
+    }
+    json_decref(reply);
+    return status;
+}
+
+int ctl_diff(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[2];
+    size_t n;
+    if (ctl_words(argc, argv, "diff", &json, words, 2, &n) != 0 || n != 2) {
+        if (n != 2)
+            fprintf(stderr, "vantagectl diff: NAME and TYPE are needed\n");
+        fprintf(stderr, "usage: vantagectl diff NAME TYPE [--json]\n");
+        return CTL_UNKNOWN;
+    }
+    json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", "diff", "name", words[0], "type", words[1]);
+    json_t *reply = ctl_call(endpoint, req, 10000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    int status = (int)json_integer_value(json_object_get(reply, "exit"));
+    if (json) {
+        json_object_del(reply, "ok");
+        ctl_print_json(reply);
+    } else {
+        char state[64];
+        printf("%s %s: %s\n", json_string_value(json_object_get(reply, "name")),
+               json_string_value(json_object_get(reply, "type")),
+               json_string_value(json_object_get(reply, "summary")));
+        (void)state;
+        size_t i;
+        json_t *g;
+        json_array_foreach(json_object_get(reply, "answers"), i, g)
+        {
+            char st[64];
+            printf("\n%s  [%s, %zu vantage point%s]\n",
+                   json_string_value(json_object_get(g, "answer")),
+                   table_paint(json_string_value(json_object_get(g, "status")), st, sizeof st),
+                   json_array_size(json_object_get(g, "vantage_points")),
+                   json_array_size(json_object_get(g, "vantage_points")) == 1 ? "" : "s");
+            static const char *const head[] = {"REGION", "AGENT",    "RESOLVER", "TTL",
+                                               "SERIAL", "OBSERVED", NULL};
+            table_t *t = table_new(head);
+            size_t k;
+            json_t *vp;
+            json_array_foreach(json_object_get(g, "vantage_points"), k, vp)
+            {
+                char ttl[24] = "-", serial[24] = "-", seen[80];
+                json_t *x = json_object_get(vp, "ttl");
+                if (!json_is_integer(x))
+                    x = json_object_get(vp, "neg_ttl");
+                if (json_is_integer(x))
+                    snprintf(ttl, sizeof ttl, "%lld", (long long)json_integer_value(x));
+                x = json_object_get(vp, "serial");
+                if (json_is_integer(x))
+                    snprintf(serial, sizeof serial, "%lld", (long long)json_integer_value(x));
+                table_when(json_integer_value(json_object_get(vp, "observed_ms")), seen,
+                           sizeof seen);
+                const char *row[] = {json_string_value(json_object_get(vp, "region")),
+                                     json_string_value(json_object_get(vp, "agent")),
+                                     json_string_value(json_object_get(vp, "resolver")),
+                                     ttl,
+                                     serial,
+                                     seen};
+                if (t)
+                    table_add(t, row);
+            }
+            if (t)
+                table_print(t, stdout);
+            table_destroy(&t);
+        }
+        if (json_array_size(json_object_get(reply, "causes"))) {
+            printf("\nwhy:\n");
+            ctl_print_causes(reply, "  ");
+        }
+    }
+    json_decref(reply);
+    return status;
+}
+
+int ctl_monitors(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[1];
+    size_t n;
+    if (ctl_words(argc, argv, "monitors", &json, words, 0, &n) != 0)
+        return CTL_UNKNOWN;
+    json_t *req = json_pack("{s:s}", "cmd", "monitors");
+    json_t *reply = ctl_call(endpoint, req, 10000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    json_t *mons = json_object_get(reply, "monitors");
+    if (json) {
+        json_t *doc = json_pack("{s:O}", "monitors", mons);
+        ctl_print_json(doc);
+        json_decref(doc);
+    } else {
+        static const char *const head[] = {"MONITOR", "NAME",   "TYPES", "PROFILE",
+                                           "EVERY",   "AGENTS", "STATE", NULL};
+        table_t *t = table_new(head);
+        size_t i;
+        json_t *m;
+        json_array_foreach(mons, i, m)
+        {
+            char types[256] = "", agents[256] = "", every[32];
+            size_t k, pos = 0;
+            json_t *x;
+            json_array_foreach(json_object_get(m, "types"), k, x) pos +=
+                (size_t)snprintf(types + pos, pos < sizeof types ? sizeof types - pos : 0, "%s%s",
+                                 k ? " " : "", json_string_value(x));
+            json_t *ag = json_object_get(m, "agents");
+            if (json_is_string(ag)) {
+                snprintf(agents, sizeof agents, "%s", json_string_value(ag));
+            } else {
+                pos = 0;
+                json_array_foreach(ag, k, x) pos +=
+                    (size_t)snprintf(agents + pos, pos < sizeof agents ? sizeof agents - pos : 0,
+                                     "%s%s", k ? " " : "", json_string_value(x));
+            }
+            snprintf(every, sizeof every, "%llds",
+                     (long long)json_integer_value(json_object_get(m, "interval_s")));
+            const char *profile = json_string_value(json_object_get(m, "profile"));
+            const char *row[] = {json_string_value(json_object_get(m, "name")),
+                                 json_string_value(json_object_get(m, "qname")),
+                                 types[0] ? types : "-",
+                                 profile ? profile : "-",
+                                 every,
+                                 agents,
+                                 json_string_value(json_object_get(m, "state"))};
+            if (t)
+                table_add(t, row);
+        }
+        if (t)
+            table_print(t, stdout);
+        table_destroy(&t);
+    }
+    json_decref(reply);
+    return CTL_OK;
+}

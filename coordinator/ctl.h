@@ -19,4 +19,14 @@ int ctl_agents(const char *endpoint, int argc, char **argv);
  * [--timeout MS] [--json]` (argv[0] = "check"). */
 int ctl_check(const char *endpoint, int argc, char **argv);
 
+/* `vantagectl status [NAME] [--json]`: a line per monitored name and type, state and cause. */
+int ctl_status(const char *endpoint, int argc, char **argv);
+
+/* `vantagectl diff NAME TYPE [--json]`: each distinct answer with the vantage points that see it.
+ */
+int ctl_diff(const char *endpoint, int argc, char **argv);
+
+/* `vantagectl monitors [--json]`: the configured monitors and their state. */
+int ctl_monitors(const char *endpoint, int argc, char **argv);
+
 #endif

@@ -10,26 +10,32 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: vantagectl [-s ENDPOINT | -c COORD.CONF] COMMAND [ARGS]\n"
-                 "       vantagectl --help | --version\n"
-                 "\n"
-                 "Ask a vantage coordinator what its agents see.\n"
-                 "\n"
-                 "  -s, --socket ENDPOINT  the coordinator's control socket (default\n"
-                 "                         " CTL_DEFAULT_ENDPOINT ")\n"
-                 "  -c, --config FILE      take the control socket from the coordinator's config\n"
-                 "\n"
-                 "commands:\n"
-                 "  agents [--json]        the agents: region, up or down, last seen, clock\n"
-                 "                         offset, version, spool backlog\n"
-                 "  check NAME [--type T]... [--profile mail] [--resolver R]... [--agent ID]...\n"
-                 "        [--timeout MS] [--json]\n"
-                 "                         every agent checks NAME now; answers and findings\n"
-                 "  keygen [--force] PATH  write a new Ed25519 secret key to PATH (0600) and\n"
-                 "                         its public key to PATH.pub\n"
-                 "\n"
-                 "Exit status: 0 OK, 1 warning, 2 critical, 3 unknown (coordinator not\n"
-                 "reachable, bad arguments).\n");
+    fprintf(out,
+            "usage: vantagectl [-s ENDPOINT | -c COORD.CONF] COMMAND [ARGS]\n"
+            "       vantagectl --help | --version\n"
+            "\n"
+            "Ask a vantage coordinator what its agents see.\n"
+            "\n"
+            "  -s, --socket ENDPOINT  the coordinator's control socket (default\n"
+            "                         " CTL_DEFAULT_ENDPOINT ")\n"
+            "  -c, --config FILE      take the control socket from the coordinator's config\n"
+            "\n"
+            "commands:\n"
+            "  agents [--json]        the agents: region, up or down, last seen, clock\n"
+            "                         offset, version, spool backlog\n"
+            "  monitors [--json]      the monitors of the coordinator's config, with state\n"
+            "  status [NAME] [--json] a line per monitored name and type: consistent,\n"
+            "                         propagating, inconsistent or failing, and why\n"
+            "  diff NAME TYPE [--json]\n"
+            "                         each distinct answer and the vantage points that see it\n"
+            "  check NAME [--type T]... [--profile mail] [--resolver R]... [--agent ID]...\n"
+            "        [--timeout MS] [--json]\n"
+            "                         every agent checks NAME now; answers and findings\n"
+            "  keygen [--force] PATH  write a new Ed25519 secret key to PATH (0600) and\n"
+            "                         its public key to PATH.pub\n"
+            "\n"
+            "Exit status: 0 OK, 1 warning, 2 critical, 3 unknown (coordinator not\n"
+            "reachable, bad arguments).\n");
 }
 
 int main(int argc, char **argv)
@@ -81,6 +87,12 @@ int main(int argc, char **argv)
         rc = ctl_agents(endpoint, argc - i, argv + i);
     } else if (strcmp(cmd, "check") == 0) {
         rc = ctl_check(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = ctl_status(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "diff") == 0) {
+        rc = ctl_diff(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "monitors") == 0) {
+        rc = ctl_monitors(endpoint, argc - i, argv + i);
     } else {
         fprintf(stderr, "vantagectl: unknown command '%s'\n", cmd);
         usage(stderr);
