@@ -605,6 +605,11 @@ const char *check_resolver_kind(const check_t *self, size_t i)
     return i < self->n_targets ? self->targets[i].kind : NULL;
 }
 
+const char *check_apex(const check_t *self)
+{
+    return self->apex;
+}
+
 size_t check_queries(const check_t *self)
 {
     return self->queries;

@@ -84,6 +84,9 @@ size_t check_resolver_count(const check_t *self);
 const char *check_resolver_name(const check_t *self, size_t i);
 const char *check_resolver_kind(const check_t *self, size_t i);
 
+/* The zone apex found for auth discovery, or NULL (borrowed). */
+const char *check_apex(const check_t *self);
+
 /* Queries this check sent. */
 size_t check_queries(const check_t *self);
 

@@ -1,5 +1,9 @@
 /*
  * agent/daemon.c - vantage-agent as a daemon.
+ *
+ * With curve = yes the DEALER is a CURVE client whose keys are derived from
+ * the agent's Ed25519 key, and the coordinator's from the first pinned key
+ * (docs/protocol.md §1.1); the envelopes are signed as without it.
  */
 #include "agent/daemon.h"
 
@@ -18,6 +22,7 @@
 #include "agent/dnsq.h"
 #include "agent/report.h"
 #include "agent/spool.h"
+#include "agent/track.h"
 #include "common/clock.h"
 #include "common/dnsname.h"
 #include "common/keyfile.h"
@@ -74,6 +79,10 @@ int agent_daemon_check_config(const char *path)
         goto done;
     }
     sodium_memzero(sk, sizeof sk);
+    if (conf->curve && !zmq_has("curve")) {
+        fprintf(stderr, "vantage-agent: %s: [coordinator] curve: this libzmq has no CURVE\n", path);
+        goto done;
+    }
     if (check_state_dir(conf->state_dir, err, sizeof err) != 0) {
         fprintf(stderr, "vantage-agent: %s: [agent] %s\n", path, err);
         goto done;
@@ -110,32 +119,35 @@ typedef struct agentd_run {
 } agentd_run;
 
 typedef struct agentd {
-    agent_conf_t *conf;                   /* configuration */
-    unsigned char sk[KEYFILE_SK_BYTES];   /* signing key */
-    void *zctx;                           /* ZeroMQ context */
-    void *sock;                           /* DEALER to the coordinator */
-    void *mon;                            /* socket monitor (PAIR) */
-    seqstate_t *seq;                      /* our sequence numbers */
-    spool_t *spool;                       /* unacked batches */
-    dnsq_t *engine;                       /* DNS queries */
-    char coord_id[PROTO_ID_MAX + 1];      /* the coordinator's id, from WELCOME */
-    bool connected;                       /* the link is up */
-    bool welcomed;                        /* WELCOME received on this connection */
-    uint64_t coord_seq;                   /* highest sequence number seen from it */
-    uint32_t heartbeat_ms;                /* interval of our heartbeats */
-    int64_t next_hb_ms;                   /* monotonic time of the next heartbeat */
-    int64_t next_resend_ms;               /* monotonic time of the next resend */
-    int64_t echo_ts, echo_rx;             /* the coordinator's last heartbeat, for offsets */
-    bool have_echo;                       /* echo_* are set */
-    uint64_t plan_generation;             /* generation of the plan in force */
-    arena_t *plan_arena;                  /* strings of the plan */
-    agentd_monitor *monitors;             /* the plan's monitors for us */
-    size_t n_monitors;                    /* count */
-    agentd_run runs[AGENTD_CHECKS_MAX];   /* checks in progress */
-    size_t n_runs;                        /* count */
-    uint64_t refused[PROTO_STATUS_COUNT]; /* frames refused, by reason */
-    int64_t started_ms;                   /* wall clock at start */
-    char hello_key[32];                   /* "coordinator" or the first refusal logged */
+    agent_conf_t *conf;                     /* configuration */
+    unsigned char sk[KEYFILE_SK_BYTES];     /* signing key */
+    void *zctx;                             /* ZeroMQ context */
+    void *sock;                             /* DEALER to the coordinator */
+    void *mon;                              /* socket monitor (PAIR) */
+    seqstate_t *seq;                        /* our sequence numbers */
+    spool_t *spool;                         /* unacked batches */
+    dnsq_t *engine;                         /* DNS queries */
+    char coord_id[PROTO_ID_MAX + 1];        /* the coordinator's id, from WELCOME */
+    bool connected;                         /* the link is up */
+    bool welcomed;                          /* WELCOME received on this connection */
+    uint64_t coord_seq;                     /* highest sequence number seen from it */
+    uint32_t heartbeat_ms;                  /* interval of our heartbeats */
+    int64_t next_hb_ms;                     /* monotonic time of the next heartbeat */
+    int64_t next_resend_ms;                 /* monotonic time of the next resend */
+    int64_t echo_ts, echo_rx;               /* the coordinator's last heartbeat, for offsets */
+    bool have_echo;                         /* echo_* are set */
+    uint64_t plan_generation;               /* generation of the plan in force */
+    arena_t *plan_arena;                    /* strings of the plan */
+    agentd_monitor *monitors;               /* the plan's monitors for us */
+    size_t n_monitors;                      /* count */
+    agentd_run runs[AGENTD_CHECKS_MAX];     /* checks in progress */
+    track_run_t *tracks[AGENTD_CHECKS_MAX]; /* tracks in progress */
+    size_t n_tracks;                        /* count */
+    size_t n_runs;                          /* count */
+    uint64_t refused[PROTO_STATUS_COUNT];   /* frames refused, by reason */
+    int64_t started_ms;                     /* wall clock at start */
+    char hello_key[32];                     /* "coordinator" or the first refusal logged */
+    bool handshake_logged;                  /* a failed handshake logged since the last success */
 } agentd;
 
 static volatile sig_atomic_t agentd_stop;
@@ -395,6 +407,8 @@ static void agentd_refused(agentd *a, proto_status s, const proto_error *err)
     }
 }
 
+static void agentd_track(agentd *a, const proto_track *t);
+
 static void agentd_receive(agentd *a, const uint8_t *frame, size_t len)
 {
     proto_open_opts o = {.version_min = PROTO_VERSION_MIN,
@@ -457,6 +471,9 @@ static void agentd_receive(agentd *a, const uint8_t *frame, size_t len)
         if (spool_ack(a->spool, m.body.ack.seq, err2, sizeof err2) == SPOOL_E_IO)
             log_warn("%s", err2);
         break;
+    case PROTO_TRACK:
+        agentd_track(a, &m.body.track);
+        break;
     case PROTO_HEARTBEAT:
         a->echo_ts = m.hdr.ts_ms;
         a->echo_rx = clock_wall_ms();
@@ -467,6 +484,96 @@ static void agentd_receive(agentd *a, const uint8_t *frame, size_t len)
         break;
     }
     proto_msg_clear(&m);
+}
+
+#define AGENTD_HANDSHAKE_FAILED                                                                    \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                  \
+     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+/* A handshake failed (CURVE key refused, mechanisms differ...): say so once until one succeeds. */
+static void agentd_handshake_failed(agentd *a, uint16_t event, uint32_t value)
+{
+    if (a->handshake_logged)
+        return;
+    a->handshake_logged = true;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        log_warn("the coordinator at %s refused this agent's CURVE key (ZAP status %u): is the "
+                 "agent in its allow-list? (retrying; logged once)",
+                 a->conf->endpoint, (unsigned)value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        log_warn("handshake with %s failed (ZMTP protocol error 0x%x): is curve the same on both "
+                 "sides? (retrying; logged once)",
+                 a->conf->endpoint, (unsigned)value);
+    else
+        log_warn("handshake with %s failed: %s (retrying; logged once)", a->conf->endpoint,
+                 zmq_strerror((int)value));
+}
+
+/* A track's answer: one RESULTS batch each, spooled and sent at once. */
+static void agentd_track_sink(void *ctx, uint64_t track_id, const proto_obs *obs)
+{
+    agentd *a = ctx;
+    proto_results r = {.track_id = track_id, .obs = (proto_obs *)obs, .n_obs = 1};
+    uint8_t *body;
+    size_t len;
+    proto_error perr;
+    if (proto_body_pack(PROTO_RESULTS, &r, &body, &len, &perr) != PROTO_OK) {
+        char buf[160];
+        log_err("track %llu: cannot encode an answer: %s", (unsigned long long)track_id,
+                proto_error_format(&perr, buf, sizeof buf));
+        return;
+    }
+    agentd_sink(a, body, len);
+    free(body);
+}
+
+static void agentd_track(agentd *a, const proto_track *t)
+{
+    for (size_t i = 0; i < a->n_tracks; i++) {
+        if (track_run_id(a->tracks[i]) == t->track_id) {
+            /* the same id again: duration 0 ends it, anything else is a repeat */
+            if (t->duration_s == 0) {
+                log_info("track %llu ended by the coordinator (%llu queries)",
+                         (unsigned long long)t->track_id,
+                         (unsigned long long)track_run_queries(a->tracks[i]));
+                track_run_destroy(&a->tracks[i]);
+                a->tracks[i] = a->tracks[--a->n_tracks];
+            }
+            return;
+        }
+    }
+    if (t->duration_s == 0)
+        return;
+    if (a->n_tracks >= AGENTD_CHECKS_MAX) {
+        log_warn("too many tracks: track %llu refused", (unsigned long long)t->track_id);
+        return;
+    }
+    char err[512];
+    track_run_t *tr = track_run_new(a->engine, t, agentd_track_sink, a, err, sizeof err);
+    if (!tr) {
+        log_warn("track %llu refused: %s", (unsigned long long)t->track_id, err);
+        return;
+    }
+    a->tracks[a->n_tracks++] = tr;
+    log_info("track %llu: %s %s", (unsigned long long)t->track_id, t->qname, t->qtype);
+    track_run_start(tr);
+}
+
+/* Poll the tracks; end those whose time is up. */
+static void agentd_tracks_poll(agentd *a)
+{
+    for (size_t i = 0; i < a->n_tracks;) {
+        track_run_poll(a->tracks[i]);
+        if (track_run_done(a->tracks[i])) {
+            log_info("track %llu done (%llu queries)",
+                     (unsigned long long)track_run_id(a->tracks[i]),
+                     (unsigned long long)track_run_queries(a->tracks[i]));
+            track_run_destroy(&a->tracks[i]);
+            a->tracks[i] = a->tracks[--a->n_tracks];
+        } else {
+            i++;
+        }
+    }
 }
 
 static void agentd_monitor_event(agentd *a)
@@ -480,8 +587,11 @@ static void agentd_monitor_event(agentd *a)
         return;
     }
     uint16_t event = 0;
-    if (zmq_msg_size(&ev) >= 2)
+    uint32_t value = 0;
+    if (zmq_msg_size(&ev) >= 6) {
         memcpy(&event, zmq_msg_data(&ev), 2);
+        memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, 4);
+    }
     if (zmq_msg_more(&ev))
         zmq_msg_recv(&addr, a->mon, 0);
     zmq_msg_close(&ev);
@@ -489,13 +599,52 @@ static void agentd_monitor_event(agentd *a)
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         a->connected = true;
         a->welcomed = false;
+        a->handshake_logged = false;
         agentd_hello(a);
+    } else if (event & AGENTD_HANDSHAKE_FAILED) {
+        agentd_handshake_failed(a, event, value);
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
         if (a->connected)
             log_warn("lost the connection to %s; reconnecting", a->conf->endpoint);
         a->connected = false;
         a->welcomed = false;
     }
+}
+
+/*
+ * Make the DEALER a CURVE client. Its key pair is the agent's Ed25519 pair
+ * converted (pk its public half); the server key is the first pinned
+ * coordinator key converted: with several pinned (a rotation), the
+ * coordinator must still sign with the first.
+ */
+static int agentd_curve(agentd *a, const unsigned char pk[KEYFILE_PK_BYTES], char *err,
+                        size_t errlen)
+{
+    unsigned char cpk[32], csk[32], spk[32];
+    int rc = -1;
+    if (!zmq_has("curve")) {
+        snprintf(err, errlen, "this libzmq is built without CURVE");
+        return -1;
+    }
+    if (crypto_sign_ed25519_pk_to_curve25519(cpk, pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(csk, a->sk) != 0 ||
+        crypto_sign_ed25519_pk_to_curve25519(spk, a->conf->coord_pks[0]) != 0) {
+        snprintf(err, errlen, "a key has no CURVE counterpart");
+        goto done;
+    }
+    if (zmq_setsockopt(a->sock, ZMQ_CURVE_SERVERKEY, spk, sizeof spk) != 0 ||
+        zmq_setsockopt(a->sock, ZMQ_CURVE_PUBLICKEY, cpk, sizeof cpk) != 0 ||
+        zmq_setsockopt(a->sock, ZMQ_CURVE_SECRETKEY, csk, sizeof csk) != 0) {
+        snprintf(err, errlen, "cannot set the CURVE options: %s", zmq_strerror(errno));
+        goto done;
+    }
+    if (a->conf->n_coord_pks > 1)
+        log_info("CURVE: %zu coordinator keys pinned; the link expects the first",
+                 a->conf->n_coord_pks);
+    rc = 0;
+done:
+    sodium_memzero(csk, sizeof csk);
+    return rc;
 }
 
 static int agentd_setup(agentd *a, const char *path)
@@ -551,9 +700,14 @@ static int agentd_setup(agentd *a, const char *path)
     char monep[64];
     snprintf(monep, sizeof monep, "inproc://agent-monitor-%d", (int)getpid());
     if (zmq_socket_monitor(a->sock, monep,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0 ||
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               AGENTD_HANDSHAKE_FAILED) != 0 ||
         !(a->mon = zmq_socket(a->zctx, ZMQ_PAIR)) || zmq_connect(a->mon, monep) != 0) {
         log_err("ZeroMQ monitor: %s", zmq_strerror(errno));
+        return -1;
+    }
+    if (a->conf->curve && agentd_curve(a, pk, err, sizeof err) != 0) {
+        log_err("%s: [coordinator] curve: %s", path, err);
         return -1;
     }
     if (zmq_connect(a->sock, a->conf->endpoint) != 0) {
@@ -567,6 +721,8 @@ static int agentd_setup(agentd *a, const char *path)
 
 static void agentd_teardown(agentd *a)
 {
+    for (size_t i = 0; i < a->n_tracks; i++)
+        track_run_destroy(&a->tracks[i]);
     for (size_t i = 0; i < a->n_runs; i++)
         check_destroy(&a->runs[i].check);
     dnsq_destroy(&a->engine);
@@ -608,6 +764,8 @@ int agent_daemon_run(const char *path)
                     wait = (long)(a.monitors[i].next_ms - now);
             }
         }
+        for (size_t i = 0; i < a.n_tracks; i++)
+            wait = track_run_timeout_ms(a.tracks[i], wait);
         for (size_t i = 0; i < a.n_runs; i++) {
             long left = check_deadline_in_ms(a.runs[i].check);
             wait = left < wait ? left : wait;
@@ -635,6 +793,7 @@ int agent_daemon_run(const char *path)
         }
         dnsq_process(a.engine, items + 2, n - 2);
         agentd_collect(&a);
+        agentd_tracks_poll(&a);
         now = clock_mono_ms();
         if (a.welcomed) {
             for (size_t i = 0; i < a.n_monitors; i++) {

@@ -15,6 +15,10 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "common/conf.h"
+#include "common/dnsname.h"
+#include "common/rrset.h"
+#include "common/serial.h"
 #include "coordinator/table.h"
 
 #define CTL_OK       0
@@ -597,6 +601,375 @@ int ctl_monitors(const char *endpoint, int argc, char **argv)
         if (t)
             table_print(t, stdout);
         table_destroy(&t);
+    }
+    json_decref(reply);
+    return CTL_OK;
+}
+
+/* ---- track, watch, tracks ---------------------------------------------------------------- */
+
+static void ctl_track_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: vantagectl track NAME TYPE (--expect RDATA... | --expect-serial N | --from-auth)\n"
+        "                       [--interval S] [--deadline D] [--resolver R]... [--agent ID]...\n"
+        "                       [--json]\n"
+        "Follow a change of NAME TYPE until every vantage point shows the expected answer.\n"
+        "  --expect RDATA     an expected record, rdata alone (\"10 mx.example.com\") or a\n"
+        "                     full record; repeat for an RR set of several records\n"
+        "  --expect-serial N  the zone's SOA serial N or newer (RFC 1982)\n"
+        "  --from-auth        what the authoritative servers with the newest serial serve now\n"
+        "  --interval S       longest time between two asks of one resolver (default 30)\n"
+        "  --deadline D       give up after D (default 1h; 90s, 10m, 2h)\n");
+}
+
+/* The answer the auth servers with the newest serial serve now, via a check. */
+static char *ctl_from_auth(const char *endpoint, const char *name, const char *type)
+{
+    json_t *req = json_pack("{s:s,s:s,s:[s],s:[s],s:[],s:I}", "cmd", "check", "name", name, "types",
+                            type, "resolvers", "auth", "agents", "timeout_ms", (json_int_t)10000);
+    json_t *reply = ctl_call(endpoint, req, 15000);
+    json_decref(req);
+    if (!reply)
+        return NULL;
+    char *best = NULL;
+    uint32_t best_serial = 0;
+    bool have = false;
+    const char *id;
+    json_t *a;
+    json_object_foreach(json_object_get(reply, "agents"), id, a)
+    {
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(a, "observations"), i, o)
+        {
+            json_t *serial = json_object_get(o, "soa_serial");
+            if (strcmp(json_string_value(json_object_get(o, "kind")), "auth") != 0 ||
+                strcasecmp(json_string_value(json_object_get(o, "qtype")), type) != 0 ||
+                !json_is_integer(serial) ||
+                strcmp(json_string_value(json_object_get(o, "status")), "ok") != 0)
+                continue;
+            uint32_t sv = (uint32_t)json_integer_value(serial);
+            if (have && serial_cmp(sv, best_serial) != SERIAL_GT)
+                continue;
+            size_t len = 0, k;
+            json_t *line;
+            json_array_foreach(json_object_get(o, "answer"), k, line) len +=
+                strlen(json_string_value(line)) + 1;
+            char *text = calloc(1, len + 1);
+            if (!text)
+                continue;
+            json_array_foreach(json_object_get(o, "answer"), k, line)
+            {
+                if (k)
+                    strcat(text, "\n");
+                strcat(text, json_string_value(line));
+            }
+            free(best);
+            best = text;
+            best_serial = sv;
+            have = true;
+        }
+    }
+    json_decref(reply);
+    if (!best)
+        fprintf(stderr, "vantagectl track: no authoritative server answered %s %s\n", name, type);
+    return best;
+}
+
+int ctl_track(const char *endpoint, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"expect", required_argument, NULL, 'e'},   {"expect-serial", required_argument, NULL, 's'},
+        {"from-auth", no_argument, NULL, 'f'},      {"interval", required_argument, NULL, 'i'},
+        {"deadline", required_argument, NULL, 'd'}, {"resolver", required_argument, NULL, 'r'},
+        {"agent", required_argument, NULL, 'a'},    {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    const char *expect[64];
+    size_t n_expect = 0;
+    bool from_auth = false, json = false, has_serial = false;
+    unsigned long serial = 0, interval = 30;
+    uint64_t deadline_ms = 3600000;
+    json_t *resolvers = json_array(), *agents = json_array();
+    int c, status = CTL_UNKNOWN;
+    char *end, err[256];
+    char *text = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":e:s:fi:d:r:a:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            if (n_expect < 64)
+                expect[n_expect++] = optarg;
+            break;
+        case 's':
+            serial = strtoul(optarg, &end, 10);
+            if (*end || serial > UINT32_MAX) {
+                fprintf(stderr, "vantagectl track: --expect-serial wants a serial, not '%s'\n",
+                        optarg);
+                goto usage;
+            }
+            has_serial = true;
+            break;
+        case 'f':
+            from_auth = true;
+            break;
+        case 'i':
+            interval = strtoul(optarg, &end, 10);
+            if (*end || interval < 1 || interval > 86400) {
+                fprintf(stderr, "vantagectl track: --interval wants 1..86400 s, not '%s'\n",
+                        optarg);
+                goto usage;
+            }
+            break;
+        case 'd':
+            if (conf_parse_duration_ms(optarg, 1000, 7 * 86400000ull, &deadline_ms, err,
+                                       sizeof err) != 0) {
+                fprintf(stderr, "vantagectl track: --deadline: %s\n", err);
+                goto usage;
+            }
+            break;
+        case 'r':
+            json_array_append_new(resolvers, json_string(optarg));
+            break;
+        case 'a':
+            json_array_append_new(agents, json_string(optarg));
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            ctl_track_usage(stdout);
+            status = CTL_OK;
+            goto done;
+        default:
+            fprintf(stderr, "vantagectl track: bad option '%s'\n", argv[optind - 1]);
+            goto usage;
+        }
+    }
+    if (optind + 2 != argc) {
+        fprintf(stderr, "vantagectl track: NAME and TYPE are needed\n");
+        goto usage;
+    }
+    const char *name = argv[optind], *type = argv[optind + 1];
+    if ((n_expect > 0) + has_serial + from_auth != 1) {
+        fprintf(stderr, "vantagectl track: give one of --expect, --expect-serial, --from-auth\n");
+        goto usage;
+    }
+    ldns_rr_type t;
+    if (!dnsname_type_from_str(type, &t)) {
+        fprintf(stderr, "vantagectl track: unknown record type '%s'\n", type);
+        goto usage;
+    }
+    if (n_expect) {
+        rrset_canon_t *set = NULL;
+        if (rrset_canon_from_text(expect, n_expect, name, t, &set, err, sizeof err) != RRSET_OK) {
+            fprintf(stderr, "vantagectl track: --expect: %s\n", err);
+            goto usage;
+        }
+        text = strdup(rrset_canon_text(set));
+        rrset_canon_destroy(&set);
+    } else if (from_auth && !(text = ctl_from_auth(endpoint, name, type))) {
+        goto done;
+    }
+    json_t *req = json_pack("{s:s,s:s,s:s,s:O,s:O,s:I,s:I}", "cmd", "track", "name", name, "type",
+                            type, "resolvers", resolvers, "agents", agents, "interval_s",
+                            (json_int_t)interval, "deadline_s", (json_int_t)(deadline_ms / 1000));
+    if (text)
+        json_object_set_new(req, "expect", json_string(text));
+    if (has_serial)
+        json_object_set_new(req, "expect_serial", json_integer((json_int_t)serial));
+    json_t *reply = ctl_call(endpoint, req, 10000);
+    json_decref(req);
+    if (!reply)
+        goto done;
+    if (json) {
+        json_object_del(reply, "ok");
+        ctl_print_json(reply);
+    } else {
+        long long id = (long long)json_integer_value(json_object_get(reply, "id"));
+        printf("track %lld: %s %s, expecting %s\n", id,
+               json_string_value(json_object_get(reply, "name")),
+               json_string_value(json_object_get(reply, "type")), text ? text : "the serial");
+        printf("follow it with: vantagectl watch %lld\n", id);
+    }
+    json_decref(reply);
+    status = CTL_OK;
+    goto done;
+usage:
+    ctl_track_usage(stderr);
+    status = CTL_UNKNOWN;
+done:
+    free(text);
+    json_decref(resolvers);
+    json_decref(agents);
+    return status;
+}
+
+/* The final table of a track: each vantage point, when it turned or why not. */
+static void ctl_track_table(const json_t *t)
+{
+    static const char *const head[] = {"REGION", "AGENT", "RESOLVER", "STATE",
+                                       "TOOK",   "FLIPS", "ANSWER",   NULL};
+    table_t *tb = table_new(head);
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(t, "vantage_points"), i, p)
+    {
+        char took[48] = "-", flips[16];
+        json_t *tk = json_object_get(p, "took_ms");
+        if (json_is_integer(tk))
+            snprintf(took, sizeof took, "%.1f s", json_integer_value(tk) / 1000.0);
+        else if (json_is_integer(json_object_get(p, "eta_in_ms")))
+            snprintf(took, sizeof took, "ETA %.0f s",
+                     json_integer_value(json_object_get(p, "eta_in_ms")) / 1000.0);
+        snprintf(flips, sizeof flips, "%lld",
+                 (long long)json_integer_value(json_object_get(p, "flips")));
+        const char *row[] = {json_string_value(json_object_get(p, "region")),
+                             json_string_value(json_object_get(p, "agent")),
+                             json_string_value(json_object_get(p, "resolver")),
+                             json_is_true(json_object_get(p, "converged")) ? "converged" : "stale",
+                             took,
+                             flips,
+                             json_string_value(json_object_get(p, "answer"))};
+        if (tb)
+            table_add(tb, row);
+    }
+    if (tb)
+        table_print(tb, stdout);
+    table_destroy(&tb);
+}
+
+int ctl_watch(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[1];
+    size_t n;
+    if (ctl_words(argc, argv, "watch", &json, words, 1, &n) != 0 || n != 1) {
+        fprintf(stderr, "usage: vantagectl watch ID [--json]\n");
+        return CTL_UNKNOWN;
+    }
+    char *end;
+    long long id = strtoll(words[0], &end, 10);
+    if (*end || id <= 0) {
+        fprintf(stderr, "vantagectl watch: '%s' is not a track id\n", words[0]);
+        return CTL_UNKNOWN;
+    }
+    bool tty = !json && isatty(STDOUT_FILENO);
+    char last[256] = "";
+    for (;;) {
+        json_t *req = json_pack("{s:s,s:I}", "cmd", "track-status", "id", (json_int_t)id);
+        json_t *t = ctl_call(endpoint, req, 5000);
+        json_decref(req);
+        if (!t) {
+            if (tty)
+                putchar('\n');
+            return CTL_UNKNOWN;
+        }
+        json_object_del(t, "ok");
+        const char *state = json_string_value(json_object_get(t, "state"));
+        long long pts = (long long)json_integer_value(json_object_get(t, "points"));
+        long long conv = (long long)json_integer_value(json_object_get(t, "converged_points"));
+        long long elapsed = (long long)json_integer_value(json_object_get(t, "elapsed_ms"));
+        json_t *eta = json_object_get(t, "eta_ms");
+        char line[256], bar[41];
+        int width = 30, filled = pts ? (int)(conv * width / pts) : 0;
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        char etas[48] = "";
+        if (json_is_integer(eta))
+            snprintf(etas, sizeof etas, ", ETA %.0f s", json_integer_value(eta) / 1000.0);
+        snprintf(line, sizeof line, "[%s] %lld/%lld converged%s, %.0f s elapsed, %s", bar, conv,
+                 pts, etas, elapsed / 1000.0, state);
+        char key[128];
+        snprintf(key, sizeof key, "%lld/%lld %s", conv, pts, state);
+        bool changed = strcmp(key, last) != 0;
+        if (json) {
+            if (changed) {
+                json_dumpf(t, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                putchar('\n');
+            }
+        } else if (tty) {
+            printf("\r\033[K%s", line);
+        } else if (changed) {
+            printf("%s\n", line);
+        }
+        fflush(stdout);
+        snprintf(last, sizeof last, "%s", key);
+        if (strcmp(state, "running") != 0) {
+            int rc = strcmp(state, "converged") == 0 ? CTL_OK : CTL_WARNING;
+            if (!json) {
+                if (tty)
+                    putchar('\n');
+                json_t *took = json_object_get(t, "took_ms");
+                if (json_is_integer(took))
+                    printf("track %lld converged: the whole world took %.1f s\n", id,
+                           json_integer_value(took) / 1000.0);
+                else
+                    printf("track %lld timed out: %lld of %lld vantage points still stale\n", id,
+                           pts - conv, pts);
+                ctl_track_table(t);
+            }
+            json_decref(t);
+            return rc;
+        }
+        json_decref(t);
+        usleep(500000);
+    }
+}
+
+int ctl_tracks(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[1];
+    size_t n;
+    if (ctl_words(argc, argv, "tracks", &json, words, 0, &n) != 0)
+        return CTL_UNKNOWN;
+    json_t *req = json_pack("{s:s}", "cmd", "tracks");
+    json_t *reply = ctl_call(endpoint, req, 5000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    json_t *list = json_object_get(reply, "tracks");
+    if (json) {
+        json_t *doc = json_pack("{s:O}", "tracks", list);
+        ctl_print_json(doc);
+        json_decref(doc);
+    } else {
+        static const char *const head[] = {"ID",     "NAME",    "TYPE", "STATE",
+                                           "POINTS", "STARTED", "TOOK", NULL};
+        table_t *tb = table_new(head);
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t)
+        {
+            char id[24], pts[48], started[80], took[32] = "-";
+            snprintf(id, sizeof id, "%lld",
+                     (long long)json_integer_value(json_object_get(t, "id")));
+            snprintf(pts, sizeof pts, "%lld/%lld",
+                     (long long)json_integer_value(json_object_get(t, "converged_points")),
+                     (long long)json_integer_value(json_object_get(t, "points")));
+            table_when(json_integer_value(json_object_get(t, "started_ms")), started,
+                       sizeof started);
+            if (json_is_integer(json_object_get(t, "took_ms")))
+                snprintf(took, sizeof took, "%.1f s",
+                         json_integer_value(json_object_get(t, "took_ms")) / 1000.0);
+            const char *row[] = {id,
+                                 json_string_value(json_object_get(t, "name")),
+                                 json_string_value(json_object_get(t, "type")),
+                                 json_string_value(json_object_get(t, "state")),
+                                 pts,
+                                 started,
+                                 took};
+            if (tb)
+                table_add(tb, row);
+        }
+        if (tb)
+            table_print(tb, stdout);
+        table_destroy(&tb);
     }
     json_decref(reply);
     return CTL_OK;

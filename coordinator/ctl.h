@@ -29,4 +29,13 @@ int ctl_diff(const char *endpoint, int argc, char **argv);
 /* `vantagectl monitors [--json]`: the configured monitors and their state. */
 int ctl_monitors(const char *endpoint, int argc, char **argv);
 
+/* `vantagectl track NAME TYPE (--expect RDATA... | --expect-serial N | --from-auth) ...`. */
+int ctl_track(const char *endpoint, int argc, char **argv);
+
+/* `vantagectl watch ID [--json]`: the track live; exit 0 converged, 1 timed out. */
+int ctl_watch(const char *endpoint, int argc, char **argv);
+
+/* `vantagectl tracks [--json]`. */
+int ctl_tracks(const char *endpoint, int argc, char **argv);
+
 #endif

@@ -93,6 +93,12 @@ int main(int argc, char **argv)
         rc = ctl_diff(endpoint, argc - i, argv + i);
     } else if (strcmp(cmd, "monitors") == 0) {
         rc = ctl_monitors(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "track") == 0) {
+        rc = ctl_track(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "watch") == 0) {
+        rc = ctl_watch(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "tracks") == 0) {
+        rc = ctl_tracks(endpoint, argc - i, argv + i);
     } else {
         fprintf(stderr, "vantagectl: unknown command '%s'\n", cmd);
         usage(stderr);

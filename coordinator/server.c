@@ -8,6 +8,11 @@
  * pass of the loop are committed together (synchronous=FULL) and only then
  * acked. Times are kept on the coordinator's clock; each agent's clock
  * offset is measured from heartbeats (docs/protocol.md §8.4).
+ *
+ * With curve = yes the agents' socket is a CURVE server failing closed, and
+ * a ZAP handler (coordinator/zap.h) polled in the same loop lets in only the
+ * CURVE keys of allow-listed agents; a frame must then also be signed by
+ * the agent whose CURVE key carried it.
  */
 #include "coordinator/coord.h"
 
@@ -29,6 +34,10 @@
 #include "coordinator/allowlist.h"
 #include "coordinator/coord_conf.h"
 #include "coordinator/store.h"
+#include "coordinator/views.h"
+#include "coordinator/tracks.h"
+#include "common/dnsname.h"
+#include "coordinator/zap.h"
 #include "proto/envelope.h"
 #include "proto/json.h"
 
@@ -90,6 +99,8 @@ typedef struct server {
     void *zctx;                         /* ZeroMQ context */
     void *router;                       /* agents */
     void *control;                      /* vantagectl */
+    bool curve;                         /* CURVE on the agents' socket (fixed at start) */
+    zap_t *zap;                         /* its ZAP handler; NULL without CURVE */
     peer *peers;                        /* one per allowed agent */
     size_t n_peers;                     /* count */
     stranger strangers[STRANGERS_MAX];  /* unknown senders */
@@ -101,6 +112,7 @@ typedef struct server {
     size_t n_fan;                       /* count */
     uint64_t next_check_id;             /* for CHECK */
     uint64_t generation;                /* plan generation */
+    tracks_t *tracks;                   /* changes being followed */
     int64_t next_purge_mono;            /* retention */
     int64_t next_tick_mono;             /* up/down, fan-out deadlines */
 } server;
@@ -336,6 +348,11 @@ static void fanout_take(server *s, peer *p, const proto_results *r);
 
 static void handle_results(server *s, peer *p, proto_msg *m)
 {
+    if (m->body.results.track_id) {
+        for (size_t i = 0; i < m->body.results.n_obs; i++)
+            tracks_take(s->tracks, m->body.results.track_id, p->id, p->region,
+                        p->has_offset ? p->offset_ms : 0, &m->body.results.obs[i], clock_wall_ms());
+    }
     fanout_take(s, p, &m->body.results);
     if (s->n_pend == PENDING_MAX) {
         proto_msg_clear(m); /* not acked: the agent sends it again */
@@ -375,8 +392,9 @@ static void server_commit(server *s)
     s->n_pend = 0;
 }
 
+/* user_id: the agent whose CURVE key the connection was accepted with (NULL without CURVE). */
 static void server_agent_frame(server *s, const uint8_t *rid, size_t rid_len, const uint8_t *frame,
-                               size_t len)
+                               size_t len, const char *user_id)
 {
     int64_t rx = clock_wall_ms();
     proto_open_opts o = {.version_min = PROTO_VERSION_MIN,
@@ -395,6 +413,15 @@ static void server_agent_frame(server *s, const uint8_t *rid, size_t rid_len, co
     }
     peer *p = peer_find(s, m.hdr.sender);
     if (!p) { /* removed from the allow-list between lookup and here: cannot happen */
+        proto_msg_clear(&m);
+        return;
+    }
+    if (s->curve && (!user_id || strcmp(user_id, p->id) != 0)) {
+        /* signed by one agent, carried by another's CURVE connection */
+        err = (proto_error){.status = PROTO_E_SENDER};
+        snprintf(err.field, sizeof err.field, "sender (sent over the CURVE link of %.50s)",
+                 user_id && user_id[0] ? user_id : "no agent");
+        server_refused(s, p->id, rid, rid_len, PROTO_E_SENDER, &err);
         proto_msg_clear(&m);
         return;
     }
@@ -458,7 +485,8 @@ static void server_drain_agents(server *s)
             server_refused(s, "", zmq_msg_data(&rid), zmq_msg_size(&rid), PROTO_E_FORMAT, &e);
         } else {
             server_agent_frame(s, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
-                               zmq_msg_size(&body));
+                               zmq_msg_size(&body),
+                               s->curve ? zmq_msg_gets(&body, "User-Id") : NULL);
         }
         zmq_msg_close(&rid);
         zmq_msg_close(&body);
@@ -690,6 +718,159 @@ static json_t *control_agents(server *s)
     return r;
 }
 
+/* Tell the agents asked by a track to start it (duration > 0) or to stop it (0). */
+static size_t track_send(server *s, const track_t *t, const json_t *req, uint32_t duration_s)
+{
+    json_t *j = track_json(t, clock_wall_ms());
+    const char *resolvers[64];
+    size_t n_res = 0;
+    json_strs(json_object_get(req, "resolvers"), resolvers, 64, &n_res);
+    json_t *expect = json_object_get(j, "expect"), *serial = json_object_get(j, "expect_serial");
+    proto_track pt = {.track_id = track_id(t),
+                      .qname = json_string_value(json_object_get(j, "name")),
+                      .qtype = json_string_value(json_object_get(j, "type")),
+                      .resolvers = resolvers,
+                      .n_resolvers = n_res,
+                      .expect = json_is_string(expect) ? json_string_value(expect) : NULL,
+                      .expect_serial = (uint32_t)json_integer_value(serial),
+                      .has_expect_serial = json_is_integer(serial),
+                      .interval_s =
+                          (uint32_t)json_integer_value(json_object_get(req, "interval_s")),
+                      .duration_s = duration_s};
+    if (pt.interval_s == 0)
+        pt.interval_s = 30;
+    size_t sent = 0;
+    for (size_t i = 0; i < s->n_peers; i++) {
+        peer *p = &s->peers[i];
+        const json_t *agents = json_object_get(req, "agents");
+        bool chosen = json_array_size(agents) == 0;
+        size_t k;
+        json_t *x;
+        json_array_foreach(agents, k, x) chosen = chosen ||
+                                                  strcmp(json_string_value(x), p->id) == 0 ||
+                                                  strcmp(json_string_value(x), p->region) == 0;
+        if (chosen && p->up && server_send(s, p, PROTO_TRACK, &pt) == 0)
+            sent++;
+    }
+    json_decref(j);
+    return sent;
+}
+
+/* track (start one), track-status ID, tracks (list). */
+static json_t *control_track(server *s, const char *cmd, json_t *req)
+{
+    int64_t now = clock_wall_ms();
+    if (strcmp(cmd, "tracks") == 0) {
+        json_t *r = json_object();
+        json_object_set_new(r, "ok", json_true());
+        json_object_set_new(r, "tracks", tracks_list_json(s->tracks, now));
+        return r;
+    }
+    if (strcmp(cmd, "track-status") == 0) {
+        track_t *t =
+            tracks_find(s->tracks, (uint64_t)json_integer_value(json_object_get(req, "id")));
+        if (!t)
+            return control_error("no track %s", "with that id");
+        json_t *r = track_json(t, now);
+        json_object_set_new(r, "ok", json_true());
+        return r;
+    }
+    const char *name = json_str(req, "name"), *type = json_str(req, "type");
+    const char *expect = json_str(req, "expect");
+    json_t *serial = json_object_get(req, "expect_serial");
+    char canon[DNSNAME_TEXT_MAX];
+    ldns_rr_type t;
+    if (!name || !type || dnsname_normalize(name, canon, sizeof canon) != DNSNAME_OK ||
+        !dnsname_type_from_str(type, &t))
+        return control_error("track: %s", "wants a name and a record type");
+    if (!expect && !json_is_integer(serial))
+        return control_error("track: %s", "wants an expected answer or serial");
+    json_int_t deadline = json_integer_value(json_object_get(req, "deadline_s"));
+    if (deadline <= 0 || deadline > 7 * 86400)
+        deadline = 3600;
+    const char *agents[256];
+    size_t n_agents = 0;
+    for (size_t i = 0; i < s->n_peers && n_agents < 256; i++) {
+        const json_t *want = json_object_get(req, "agents");
+        bool chosen = json_array_size(want) == 0;
+        size_t k;
+        json_t *x;
+        json_array_foreach(want, k, x) chosen =
+            chosen || strcmp(json_string_value(x), s->peers[i].id) == 0 ||
+            strcmp(json_string_value(x), s->peers[i].region) == 0;
+        if (chosen && s->peers[i].up)
+            agents[n_agents++] = s->peers[i].id;
+    }
+    if (n_agents == 0)
+        return control_error("track: %s", "no agent is up to follow it");
+    char tname[16];
+    snprintf(tname, sizeof tname, "%s", type);
+    for (char *c = tname; *c; c++)
+        *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+    tracks_spec spec = {.qname = canon,
+                        .qtype = tname,
+                        .expect = expect,
+                        .expect_serial = (uint32_t)json_integer_value(serial),
+                        .has_expect_serial = json_is_integer(serial),
+                        .interval_s =
+                            (uint32_t)json_integer_value(json_object_get(req, "interval_s")),
+                        .deadline_ms = now + deadline * 1000,
+                        .agents = agents,
+                        .n_agents = n_agents};
+    track_t *tr = tracks_add(s->tracks, &spec, now);
+    if (!tr)
+        return control_error("track: %s", "too many tracks running");
+    size_t sent = track_send(s, tr, req, (uint32_t)deadline);
+    log_info("track %llu: %s %s followed by %zu agents", (unsigned long long)track_id(tr), canon,
+             tname, sent);
+    json_t *r = track_json(tr, now);
+    json_object_set_new(r, "ok", json_true());
+    return r;
+}
+
+static int64_t server_offset(void *ctx, const char *agent, bool *has)
+{
+    peer *p = peer_find(ctx, agent);
+    *has = p && p->has_offset;
+    return *has ? p->offset_ms : 0;
+}
+
+/* status [NAME], diff NAME TYPE, monitors: comparisons of the stored observations. */
+static json_t *control_view(server *s, const char *cmd, const json_t *req)
+{
+    char err[512];
+    views_ctx v = {.conf = s->conf,
+                   .store = s->store,
+                   .offset = server_offset,
+                   .offset_ctx = s,
+                   .now_ms = clock_wall_ms()};
+    json_t *r = NULL;
+    if (strcmp(cmd, "status") == 0) {
+        r = views_status(&v, json_str(req, "name"), err, sizeof err);
+    } else if (strcmp(cmd, "monitors") == 0) {
+        r = views_monitors(&v, err, sizeof err);
+    } else {
+        const char *name = json_str(req, "name"), *type = json_str(req, "type");
+        ldns_rr_type t;
+        if (!name || !type || !dnsname_type_from_str(type, &t))
+            return control_error("diff: %s", "wants a name and a record type");
+        bool geo = false;
+        const coord_conf_monitor_t *m = coord_conf_find_monitor(s->conf, name);
+        for (size_t i = 0; !m && i < s->conf->n_monitors; i++) {
+            char a[DNSNAME_TEXT_MAX], b[DNSNAME_TEXT_MAX];
+            if (dnsname_normalize(s->conf->monitors[i].qname, a, sizeof a) == DNSNAME_OK &&
+                dnsname_normalize(name, b, sizeof b) == DNSNAME_OK && strcmp(a, b) == 0)
+                m = &s->conf->monitors[i];
+        }
+        geo = m && m->geo;
+        r = views_compare(&v, name, (uint16_t)t, geo, err, sizeof err);
+    }
+    if (!r)
+        return control_error("%s", err);
+    json_object_set_new(r, "ok", json_true());
+    return r;
+}
+
 static void server_control(server *s)
 {
     for (int n = 0; n < 64; n++) {
@@ -725,6 +906,12 @@ static void server_control(server *s)
                 reply = control_error("bad request: %s", req ? "no cmd" : jerr.text);
             else if (strcmp(cmd, "agents") == 0)
                 reply = control_agents(s);
+            else if (strcmp(cmd, "track") == 0 || strcmp(cmd, "track-status") == 0 ||
+                     strcmp(cmd, "tracks") == 0)
+                reply = control_track(s, cmd, req);
+            else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "diff") == 0 ||
+                     strcmp(cmd, "monitors") == 0)
+                reply = control_view(s, cmd, req);
             else if (strcmp(cmd, "check") == 0)
                 reply = control_check(s, req, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
                                       &deferred);
@@ -756,6 +943,20 @@ static void server_tick(server *s)
         }
     }
     fanout_tick(s);
+    uint64_t ended[16];
+    size_t n_ended = tracks_tick(s->tracks, clock_wall_ms(), ended, 16);
+    for (size_t i = 0; i < n_ended; i++) {
+        track_t *t = tracks_find(s->tracks, ended[i]);
+        json_t *j = track_json(t, clock_wall_ms());
+        log_info("track %llu %s after %lld ms", (unsigned long long)ended[i],
+                 json_string_value(json_object_get(j, "state")),
+                 (long long)json_integer_value(json_object_get(j, "elapsed_ms")));
+        json_t *stop = json_pack("{s:s,s:s}", "name", json_string_value(json_object_get(j, "name")),
+                                 "type", json_string_value(json_object_get(j, "type")));
+        track_send(s, t, stop, 0);
+        json_decref(stop);
+        json_decref(j);
+    }
     if (now >= s->next_purge_mono) {
         char err[512];
         store_purged purged;
@@ -793,6 +994,29 @@ static int bind_control(server *s, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * With CURVE, bind the ZAP handler before the agents' socket exists, so no
+ * handshake ever finds it missing. Test hook: VANTAGE_TEST_NO_ZAP=1 in the
+ * environment leaves the handler out, for tests/link/curve.sh to show that
+ * the socket then refuses every client (fails closed); never set it
+ * anywhere else.
+ */
+static int server_setup_zap(server *s, char *err, size_t errlen)
+{
+    s->curve = s->conf->curve;
+    if (!s->curve)
+        return 0;
+    const char *no_zap = getenv("VANTAGE_TEST_NO_ZAP");
+    if (no_zap && strcmp(no_zap, "1") == 0) {
+        log_warn("test hook VANTAGE_TEST_NO_ZAP=1: no ZAP handler, every CURVE client is refused");
+        return 0;
+    }
+    if (!(s->zap = zap_new(s->zctx, err, errlen)) ||
+        zap_set_allowlist(s->zap, s->allow, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
 static int server_setup(server *s, const char *path)
 {
     char err[1024];
@@ -821,6 +1045,10 @@ static int server_setup(server *s, const char *path)
         return -1;
     }
     s->zctx = zmq_ctx_new();
+    if (s->zctx && server_setup_zap(s, err, sizeof err) != 0) {
+        log_err("%s: [coordinator] %s", path, err);
+        return -1;
+    }
     s->router = s->zctx ? zmq_socket(s->zctx, ZMQ_ROUTER) : NULL;
     s->control = s->zctx ? zmq_socket(s->zctx, ZMQ_ROUTER) : NULL;
     if (!s->router || !s->control) {
@@ -840,6 +1068,15 @@ static int server_setup(server *s, const char *path)
     int64_t ctl_max = 65536;
     zmq_setsockopt(s->control, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->control, ZMQ_MAXMSGSIZE, &ctl_max, sizeof ctl_max);
+    char curve_pub[ZAP_KEY_TEXT_MAX];
+    if (s->curve) {
+        if (zap_curve_server(s->router, s->sk, curve_pub, err, sizeof err) != 0) {
+            log_err("%s: [coordinator] %s", path, err);
+            return -1;
+        }
+        log_info("CURVE on: server key %s (from the signing key), %zu agent keys accepted%s",
+                 curve_pub, s->n_peers, s->zap ? "" : "; NO ZAP HANDLER: every client is refused");
+    }
     if (zmq_bind(s->router, s->conf->listen) != 0) {
         log_err("%s: [coordinator] listen: cannot bind %s: %s", path, s->conf->listen,
                 zmq_strerror(errno));
@@ -850,6 +1087,10 @@ static int server_setup(server *s, const char *path)
         return -1;
     }
     s->generation = 1;
+    if (!(s->tracks = tracks_new())) {
+        log_err("out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -868,6 +1109,14 @@ static void server_do_reload(server *s)
         strcmp(conf->control, s->conf->control) != 0 ||
         strcmp(conf->store_path, s->conf->store_path) != 0)
         log_warn("reload: listen, control and store changes take effect at the next start");
+    if (conf->curve != s->curve)
+        log_warn("reload: curve = %s takes effect at the next start", conf->curve ? "yes" : "no");
+    if (s->zap && zap_set_allowlist(s->zap, allow, err, sizeof err) != 0) {
+        log_err("reload refused, the running configuration is kept: %s", err);
+        coord_allowlist_destroy(&allow);
+        coord_conf_destroy(&conf);
+        return;
+    }
     coord_allowlist_t *old_allow = s->allow;
     coord_conf_t *old_conf = s->conf;
     s->allow = allow;
@@ -875,6 +1124,8 @@ static void server_do_reload(server *s)
     if (peers_sync(s) != 0) {
         s->allow = old_allow;
         s->conf = old_conf;
+        if (s->zap && zap_set_allowlist(s->zap, old_allow, err, sizeof err) != 0)
+            log_err("reload: %s; CURVE keys of the new allow-list stay in force", err);
         coord_allowlist_destroy(&allow);
         coord_conf_destroy(&conf);
         log_err("reload: out of memory; the running configuration is kept");
@@ -908,10 +1159,12 @@ static void server_teardown(server *s)
         zmq_close(s->router);
     if (s->control)
         zmq_close(s->control);
+    zap_destroy(&s->zap);
     if (s->zctx)
         zmq_ctx_term(s->zctx);
     for (size_t i = 0; i < s->n_peers; i++)
         server_agent_save(s, &s->peers[i], false);
+    tracks_destroy(&s->tracks);
     store_close(&s->store);
     seqstate_close(&s->seq);
     coord_allowlist_destroy(&s->allow);
@@ -940,10 +1193,14 @@ int coord_run(const char *path)
             server_reload = 0;
             server_do_reload(&s);
         }
-        zmq_pollitem_t items[2] = {{.socket = s.router, .events = ZMQ_POLLIN},
-                                   {.socket = s.control, .events = ZMQ_POLLIN}};
-        if (zmq_poll(items, 2, 200) < 0 && errno != EINTR)
+        zmq_pollitem_t items[3] = {
+            {.socket = s.router, .events = ZMQ_POLLIN},
+            {.socket = s.control, .events = ZMQ_POLLIN},
+            {.socket = s.zap ? zap_socket(s.zap) : NULL, .events = ZMQ_POLLIN}};
+        if (zmq_poll(items, s.zap ? 3 : 2, 200) < 0 && errno != EINTR)
             break;
+        if (s.zap && (items[2].revents & ZMQ_POLLIN))
+            zap_handle(s.zap);
         if (items[0].revents & ZMQ_POLLIN)
             server_drain_agents(&s);
         if (items[1].revents & ZMQ_POLLIN)

@@ -1,7 +1,7 @@
 /*
  * coordinator/store.c - the coordinator's persistence on one SQLite file.
  *
- * Layout (schema version 1; docs in store_migrations below):
+ * Layout (schema version 1; the statements are in store_migrations below):
  *   meta          key/value, holds schema_version
  *   agents        one row per agent; highest_seq and stored_batches are kept
  *                 here so WELCOME still knows them after retention
@@ -9,21 +9,38 @@
  *                 its observations and findings are the id ranges
  *                 [obs_first, obs_first + n_obs) and
  *                 [findings_first, findings_first + n_findings)
- *   observations  every proto_obs field, indexed for "latest per vantage
- *                 point of a question" (qname, qtype, agent, resolver, t_ms)
- *   findings      every proto_finding field
+ *   observations  every proto_obs field; append-only, no secondary index
+ *   findings      every proto_finding field; append-only, no secondary index
+ *   series        one row per vantage point and question (qname, qtype,
+ *                 agent, resolver): its latest observation and a fingerprint
+ *                 of that answer; updated in place
+ *   changes       one row each time a series' answer changed (its first
+ *                 observation with the new answer)
  *   monitors      the config's monitors, replaced on every sync
  *   tracks, track_points   change tracking (used by the comparison side)
+ *
+ * Why series instead of an index on observations (qname, qtype, agent,
+ * resolver, t_ms): such an index gets one entry per observation at the tail
+ * of that vantage point's run, so once history is long every observation
+ * dirties an index page of its own (4 KiB written to the WAL and again at
+ * the checkpoint for ~250 bytes of data), and inserts slow down as history
+ * grows. A series row is rewritten in place, the rows of one monitor run's
+ * vantage points were created together and sit on a few pages, and the table
+ * does not grow with history. tests/bench/bench_store.c measures both.
+ *
+ * An observation that arrives after a newer one of the same series (re-sent
+ * from a spool) is stored but changes neither the latest nor the history.
+ * Two answers are the same when rcode, failure class and canonical RR set are
+ * equal, compared through a 64-bit FNV-1a fingerprint.
  *
  * uint64 values (seq, check_id) are stored as the signed 64-bit integer with
  * the same bit pattern, so every value round-trips; the highest seq is
  * compared as unsigned (store_sql[STORE_SQL_AGENT_STORED]).
  *
  * Observations and findings get their ids from the store, consecutive per
- * batch, so a batch finds and purges its rows by id range with no second
- * index on the big tables. They carry no declared foreign key for the same
- * reason: a declared key would cost a lookup per row on insert and a scan per
- * batch on purge. Only the store writes them, with their batch, in one
+ * batch, so a batch finds and purges its rows by id range. They carry no
+ * declared foreign key: it would cost a lookup per row on insert and a scan
+ * per batch on purge. Only the store writes them, with their batch, in one
  * transaction.
  */
 #include "coordinator/store.h"
@@ -110,7 +127,25 @@ static const store_migration store_migrations[] = {
      "  ede_text TEXT,\n"
      "  rtt_us INTEGER NOT NULL\n"
      ");\n"
-     "CREATE INDEX observations_latest ON observations(qname, qtype, agent, resolver, t_ms);\n"
+     "CREATE TABLE series (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  qname TEXT NOT NULL,\n"
+     "  qtype INTEGER NOT NULL,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  resolver TEXT NOT NULL,\n"
+     "  obs_id INTEGER NOT NULL,\n"      /* its latest observation */
+     "  t_ms INTEGER NOT NULL,\n"        /* that observation's time, agent clock */
+     "  received_ms INTEGER NOT NULL,\n" /* when it arrived */
+     "  answer INTEGER NOT NULL,\n"      /* fingerprint of its answer */
+     "  UNIQUE (qname, qtype, agent, resolver)\n"
+     ");\n"
+     "CREATE TABLE changes (\n"
+     "  series INTEGER NOT NULL,\n"
+     "  t_ms INTEGER NOT NULL,\n"   /* agent clock */
+     "  obs_id INTEGER NOT NULL,\n" /* the first observation of the new answer */
+     "  received_ms INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (series, t_ms, obs_id)\n"
+     ") WITHOUT ROWID;\n"
      "CREATE TABLE findings (\n"
      "  id INTEGER PRIMARY KEY,\n"
      "  agent TEXT NOT NULL,\n"
@@ -163,11 +198,12 @@ static const store_migration store_migrations[] = {
     "agent, seq, received_ms, t_ms, resolver, kind, server, nsid, qname, qtype, rcode, flags, "  \
     "transport, fail, rrset, ttl_min, soa_serial, neg_ttl, ede, ede_text, rtt_us"
 
-/* The latest observation of the greatest vantage point below (?3, ?4). */
-#define STORE_LATEST_SQL(bound)                                                                    \
-    "SELECT " STORE_OBS_COLS ", (SELECT region FROM agents WHERE id = o.agent) "                   \
-    "FROM observations o WHERE qname = ?1 AND qtype = ?2" bound                                    \
-    " ORDER BY agent DESC, resolver DESC, t_ms DESC, id DESC LIMIT 1"
+/* STORE_OBS_COLS of observations o, then the agent's region. */
+#define STORE_OBS_SELECT                                                                           \
+    "SELECT o.agent, o.seq, o.received_ms, o.t_ms, o.resolver, o.kind, o.server, o.nsid, "        \
+    "o.qname, o.qtype, o.rcode, o.flags, o.transport, o.fail, o.rrset, o.ttl_min, "              \
+    "o.soa_serial, o.neg_ttl, o.ede, o.ede_text, o.rtt_us, "                                     \
+    "(SELECT region FROM agents WHERE id = o.agent) "
 
 /* Prepared statements kept for the life of the store. */
 typedef enum store_sql_id {
@@ -186,12 +222,18 @@ typedef enum store_sql_id {
     STORE_SQL_BATCH_GET,
     STORE_SQL_OBS_RANGE,
     STORE_SQL_FIND_RANGE,
-    STORE_SQL_LATEST_FIRST,
-    STORE_SQL_LATEST_NEXT,
+    STORE_SQL_SERIES_GET,
+    STORE_SQL_SERIES_INSERT,
+    STORE_SQL_SERIES_UPDATE,
+    STORE_SQL_CHANGE_INSERT,
+    STORE_SQL_LATEST,
+    STORE_SQL_HISTORY,
     STORE_SQL_PURGE_SELECT,
     STORE_SQL_PURGE_OBS,
     STORE_SQL_PURGE_FIND,
     STORE_SQL_PURGE_BATCHES,
+    STORE_SQL_PURGE_SERIES,
+    STORE_SQL_PURGE_CHANGES,
     STORE_SQL_MONITORS_CLEAR,
     STORE_SQL_MONITOR_INSERT,
     STORE_SQL_COUNT
@@ -247,8 +289,21 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_FIND_RANGE] =
         "SELECT code, severity, name, message, resolver FROM findings WHERE id >= ?1 AND "
         "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
-    [STORE_SQL_LATEST_FIRST] = STORE_LATEST_SQL(""),
-    [STORE_SQL_LATEST_NEXT] = STORE_LATEST_SQL(" AND (agent, resolver) < (?3, ?4)"),
+    [STORE_SQL_SERIES_GET] = "SELECT id, t_ms, answer FROM series WHERE qname = ?1 AND "
+                             "qtype = ?2 AND agent = ?3 AND resolver = ?4",
+    [STORE_SQL_SERIES_INSERT] =
+        "INSERT INTO series (qname, qtype, agent, resolver, obs_id, t_ms, received_ms, answer) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [STORE_SQL_SERIES_UPDATE] =
+        "UPDATE series SET obs_id = ?2, t_ms = ?3, received_ms = ?4, answer = ?5 WHERE id = ?1",
+    [STORE_SQL_CHANGE_INSERT] =
+        "INSERT INTO changes (series, t_ms, obs_id, received_ms) VALUES (?1, ?2, ?3, ?4)",
+    [STORE_SQL_LATEST] = STORE_OBS_SELECT "FROM series s JOIN observations o ON o.id = s.obs_id "
+                                          "WHERE s.qname = ?1 AND s.qtype = ?2 "
+                                          "ORDER BY s.agent, s.resolver",
+    [STORE_SQL_HISTORY] = STORE_OBS_SELECT
+    "FROM series s JOIN changes c ON c.series = s.id JOIN observations o ON o.id = c.obs_id "
+    "WHERE s.qname = ?1 AND s.qtype = ?2 AND c.t_ms >= ?3 ORDER BY c.t_ms, c.obs_id",
     [STORE_SQL_PURGE_SELECT] = "SELECT agent, seq, obs_first, n_obs, findings_first, n_findings "
                                "FROM batches WHERE received_ms < ?1",
     [STORE_SQL_PURGE_OBS] =
@@ -256,6 +311,9 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_PURGE_FIND] =
         "DELETE FROM findings WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
     [STORE_SQL_PURGE_BATCHES] = "DELETE FROM batches WHERE received_ms < ?1",
+    /* A series whose latest observation is purged goes with it; so do older changes. */
+    [STORE_SQL_PURGE_SERIES] = "DELETE FROM series WHERE received_ms < ?1",
+    [STORE_SQL_PURGE_CHANGES] = "DELETE FROM changes WHERE received_ms < ?1",
     [STORE_SQL_MONITORS_CLEAR] = "DELETE FROM monitors",
     [STORE_SQL_MONITOR_INSERT] =
         "INSERT INTO monitors (name, qname, types, profile, resolvers, interval_ms, agents, geo, "
@@ -270,8 +328,6 @@ struct store {
     size_t text_cap;                       /* bytes in text */
     uint16_t *ede;                         /* scratch: EDE codes for store_latest() */
     size_t ede_cap;                        /* entries in ede */
-    char *key;                             /* scratch: store_latest()'s bound */
-    size_t key_cap;                        /* bytes in key */
     bool ready;                            /* opened and migrated */
 };
 
@@ -524,7 +580,9 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     const char *mode;
     int64_t sync = 0;
     bool found;
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* No connection mutex: a store_t is used by one thread at a time. */
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (s->db)
             store_dberr(s, err, errlen, "cannot open");
@@ -567,8 +625,6 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
         store_errf(s, err, errlen, "synchronous = FULL did not take (%" PRId64 ")", sync);
         goto fail;
     }
-    if (getenv("XP") && store_exec_sql(s, getenv("XP"), "xp", err, errlen) != 0)
-        goto fail;
     if (store_migrate(s, err, errlen) != 0)
         goto fail;
     s->ready = true;
@@ -596,7 +652,6 @@ void store_close(store_t **self_p)
     free(s->path);
     free(s->text);
     free(s->ede);
-    free(s->key);
     free(s);
     *self_p = NULL;
 }
@@ -659,6 +714,85 @@ static int store_missing(const store_t *s, const store_batch *b, const char *ite
                       b->seq, item, idx, field);
 }
 
+/* Fingerprint of an answer: FNV-1a over rcode, failure class and RR set. */
+static int64_t store_answer(const proto_obs *o)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    const uint64_t prime = UINT64_C(1099511628211);
+    h = (h ^ o->rcode) * prime;
+    h = (h ^ o->fail) * prime;
+    for (const unsigned char *p = (const unsigned char *)o->rrset; *p; p++)
+        h = (h ^ *p) * prime;
+    return (int64_t)h;
+}
+
+/* Record a change of series sid's answer: observation id is the first with the new one. */
+static int store_put_change(store_t *s, const store_batch *b, const proto_obs *o, int64_t sid,
+                            int64_t id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_CHANGE_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sid);
+    sqlite3_bind_int64(st, 2, o->t_ms);
+    sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_int64(st, 4, b->received_ms);
+    return store_exec_stmt(s, st, "storing a change", err, errlen);
+}
+
+/* Make observation id the latest of its series unless a newer one is there. */
+static int store_put_series(store_t *s, const store_batch *b, const proto_obs *o, int64_t id,
+                            char *err, size_t errlen)
+{
+    int64_t answer = store_answer(o);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_SERIES_GET, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, o->qname);
+    sqlite3_bind_int(st, 2, o->qtype);
+    store_bind_text(st, 3, b->agent_id);
+    store_bind_text(st, 4, o->resolver);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, "reading a series");
+        sqlite3_reset(st);
+        return -1;
+    }
+    bool found = rc == SQLITE_ROW;
+    int64_t sid = found ? sqlite3_column_int64(st, 0) : 0;
+    int64_t t_ms = found ? sqlite3_column_int64(st, 1) : 0;
+    int64_t old = found ? sqlite3_column_int64(st, 2) : 0;
+    sqlite3_reset(st);
+    if (!found) {
+        if (!(st = store_stmt(s, STORE_SQL_SERIES_INSERT, err, errlen)))
+            return -1;
+        store_bind_text(st, 1, o->qname);
+        sqlite3_bind_int(st, 2, o->qtype);
+        store_bind_text(st, 3, b->agent_id);
+        store_bind_text(st, 4, o->resolver);
+        sqlite3_bind_int64(st, 5, id);
+        sqlite3_bind_int64(st, 6, o->t_ms);
+        sqlite3_bind_int64(st, 7, b->received_ms);
+        sqlite3_bind_int64(st, 8, answer);
+        if (store_exec_stmt(s, st, "storing a series", err, errlen) != 0)
+            return -1;
+        return store_put_change(s, b, o, sqlite3_last_insert_rowid(s->db), id, err, errlen);
+    }
+    /* Equal times: the one stored last is the latest. */
+    if (o->t_ms < t_ms)
+        return 0;
+    if (!(st = store_stmt(s, STORE_SQL_SERIES_UPDATE, err, errlen)))
+        return -1;
+    sqlite3_bind_int64(st, 1, sid);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, o->t_ms);
+    sqlite3_bind_int64(st, 4, b->received_ms);
+    sqlite3_bind_int64(st, 5, answer);
+    if (store_exec_stmt(s, st, "updating a series", err, errlen) != 0)
+        return -1;
+    return answer == old ? 0 : store_put_change(s, b, o, sid, id, err, errlen);
+}
+
 static int store_put_obs(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
                          size_t errlen)
 {
@@ -701,7 +835,9 @@ static int store_put_obs(store_t *s, const store_batch *b, size_t i, int64_t id,
     store_bind_text(st, 21, ede);
     store_bind_text(st, 22, o->ede_text);
     sqlite3_bind_int64(st, 23, o->rtt_us);
-    return store_exec_stmt(s, st, "storing an observation", err, errlen);
+    if (store_exec_stmt(s, st, "storing an observation", err, errlen) != 0)
+        return -1;
+    return store_put_series(s, b, o, id, err, errlen);
 }
 
 static int store_put_finding(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
@@ -1187,6 +1323,17 @@ static int store_purge_range(store_t *s, store_sql_id id, sqlite3_stmt *batch, i
     return 0;
 }
 
+/* Run a purge statement taking the cutoff. */
+static int store_purge_by_time(store_t *s, store_sql_id id, int64_t older_than_ms, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, older_than_ms);
+    return store_exec_stmt(s, st, "purging", err, errlen);
+}
+
 int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char *err,
                 size_t errlen)
 {
@@ -1216,6 +1363,9 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
     if (store_exec_stmt(self, st, "purging batches", err, errlen) != 0)
         goto fail;
     p.batches = (uint64_t)sqlite3_changes(self->db);
+    if (store_purge_by_time(self, STORE_SQL_PURGE_SERIES, older_than_ms, err, errlen) != 0 ||
+        store_purge_by_time(self, STORE_SQL_PURGE_CHANGES, older_than_ms, err, errlen) != 0)
+        goto fail;
     if (store_commit(self, err, errlen) != 0)
         return -1;
     if (purged)
@@ -1259,54 +1409,12 @@ int store_count(store_t *self, store_what what, const char *agent, uint64_t *n, 
 
 /* ---- queries ------------------------------------------------------------ */
 
-/* Keep a copy of the vantage point (agent, resolver) of row st as the next bound. */
-static bool store_latest_bound(store_t *s, sqlite3_stmt *st, const char **agent,
-                               const char **resolver)
+/* Walk the rows of a query of STORE_OBS_SELECT's columns, calling fn for each. */
+static int store_walk_obs(store_t *s, sqlite3_stmt *st, store_obs_fn fn, void *ctx,
+                          const char *what, char *err, size_t errlen)
 {
-    const char *a = store_col_text(st, 0), *r = store_col_text(st, 4);
-    size_t la = strlen(a), lr = strlen(r);
-    if (la + lr + 2 > s->key_cap) {
-        char *k = realloc(s->key, la + lr + 2);
-        if (!k)
-            return false;
-        s->key = k;
-        s->key_cap = la + lr + 2;
-    }
-    memcpy(s->key, a, la + 1);
-    memcpy(s->key + la + 1, r, lr + 1);
-    *agent = s->key;
-    *resolver = s->key + la + 1;
-    return true;
-}
-
-int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn fn, void *ctx,
-                 char *err, size_t errlen)
-{
-    if (!qname)
-        return store_errf(self, err, errlen, "store_latest: no qname");
-    const char *agent = NULL, *resolver = NULL;
-    for (;;) {
-        sqlite3_stmt *st =
-            store_stmt(self, agent ? STORE_SQL_LATEST_NEXT : STORE_SQL_LATEST_FIRST, err, errlen);
-        if (!st)
-            return -1;
-        store_bind_text(st, 1, qname);
-        sqlite3_bind_int(st, 2, qtype);
-        /* Copied: s->key is rewritten while this statement still holds them. */
-        if (agent) {
-            sqlite3_bind_text(st, 3, agent, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 4, resolver, -1, SQLITE_TRANSIENT);
-        }
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE) {
-            sqlite3_reset(st);
-            return 0;
-        }
-        if (rc != SQLITE_ROW) {
-            store_dberr(self, err, errlen, "reading the latest observations");
-            sqlite3_reset(st);
-            return -1;
-        }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_obs o;
         store_obs_read(st, &o);
         o.region = store_col_text(st, 21);
@@ -1314,29 +1422,60 @@ int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn 
         if (ede) {
             size_t cap = store_ede_count(ede);
             long got;
-            if (cap > self->ede_cap) {
-                uint16_t *e = realloc(self->ede, cap * sizeof *e);
+            if (cap > s->ede_cap) {
+                uint16_t *e = realloc(s->ede, cap * sizeof *e);
                 if (!e) {
                     sqlite3_reset(st);
-                    return store_errf(self, err, errlen, "out of memory");
+                    return store_errf(s, err, errlen, "out of memory");
                 }
-                self->ede = e;
-                self->ede_cap = cap;
+                s->ede = e;
+                s->ede_cap = cap;
             }
-            if ((got = store_ede_parse(ede, self->ede, cap)) < 0) {
+            if ((got = store_ede_parse(ede, s->ede, cap)) < 0) {
                 sqlite3_reset(st);
-                return store_errf(self, err, errlen, "observation of %s: bad ede list \"%s\"",
+                return store_errf(s, err, errlen, "observation of %s: bad ede list \"%s\"",
                                   o.agent, ede);
             }
-            o.obs.ede = self->ede;
+            o.obs.ede = s->ede;
             o.obs.n_ede = (size_t)got;
         }
-        int stop = fn(ctx, &o);
-        bool ok = stop || store_latest_bound(self, st, &agent, &resolver);
-        sqlite3_reset(st);
-        if (stop)
+        if (fn(ctx, &o) != 0) {
+            sqlite3_reset(st);
             return 0;
-        if (!ok)
-            return store_errf(self, err, errlen, "out of memory");
+        }
     }
+    if (rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn fn, void *ctx,
+                 char *err, size_t errlen)
+{
+    if (!qname)
+        return store_errf(self, err, errlen, "store_latest: no qname");
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_LATEST, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, qname);
+    sqlite3_bind_int(st, 2, qtype);
+    return store_walk_obs(self, st, fn, ctx, "reading the latest observations", err, errlen);
+}
+
+int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t since_ms,
+                  store_obs_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (!qname)
+        return store_errf(self, err, errlen, "store_history: no qname");
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_HISTORY, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, qname);
+    sqlite3_bind_int(st, 2, qtype);
+    sqlite3_bind_int64(st, 3, since_ms);
+    return store_walk_obs(self, st, fn, ctx, "reading the history", err, errlen);
 }

@@ -8,6 +8,10 @@
  * Nothing of SQLite shows here, so a server database can be added behind the
  * same functions without touching ingest or comparison.
  *
+ * For every vantage point (agent x resolver) and question the store keeps its
+ * latest observation and the history of its answer's changes, so the
+ * comparison reads them without scanning observations.
+ *
  * Duplicates are recognised by (agent, seq): a batch already stored is
  * reported as duplicate and not stored twice, and a lower seq never stored is
  * still accepted (there is no high-water mark). The highest stored seq and the
@@ -104,7 +108,10 @@ typedef struct store_purged {
     uint64_t findings;     /* findings */
 } store_purged;
 
-/* Callbacks return 0 to go on; anything else stops the walk (not an error). */
+/*
+ * Callbacks return 0 to go on; anything else stops the walk (not an error).
+ * What they get is valid during the call only.
+ */
 typedef int (*store_agent_fn)(void *ctx, const store_agent *agent);
 typedef int (*store_obs_fn)(void *ctx, const store_obs *obs);
 
@@ -174,10 +181,22 @@ int store_count(store_t *self, store_what what, const char *agent, uint64_t *n, 
 
 /*
  * For the question (qname, qtype), call fn with the latest observation (by
- * the agent's observation time, then by arrival) of every vantage point
- * (agent x resolver), in descending (agent, resolver) order.
+ * the agent's observation time; equal times: the one stored last) of every
+ * vantage point (agent x resolver), in (agent, resolver) order. A vantage
+ * point whose latest observation was purged is not reported.
  */
 int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn fn, void *ctx,
                  char *err, size_t errlen);
+
+/*
+ * For the question (qname, qtype), call fn with every observation that
+ * changed a vantage point's answer (rcode, failure class or RR set; the first
+ * observation of a vantage point counts as one), observed at since_ms or
+ * later (agent clock), oldest first. An observation that arrived after a
+ * newer one of its vantage point (re-sent from a spool) is in the store but
+ * not in this history.
+ */
+int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t since_ms,
+                  store_obs_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

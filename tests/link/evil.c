@@ -3,6 +3,7 @@
  * coordinator like an agent and sends one kind of bad frame.
  *
  *   evil ENDPOINT KEYFILE SENDER RECIPIENT MODE [SEQ]
+ *   evil ENDPOINT KEYFILE SENDER RECIPIENT curve-MODE SEQ COORD_PUB [CURVE_KEYFILE]
  *
  * MODE: valid (a well-formed RESULTS of one observation, signed with KEYFILE),
  * flip (the same with one bit flipped), replay (a valid frame sent twice),
@@ -10,7 +11,14 @@
  * that claims 10 million items), garbage (random bytes), multipart (a valid
  * frame split over two ZeroMQ frames). Prints each reply it gets within 2 s
  * as "reply TYPE seq=N duplicate=D" and exits 0.
+ *
+ * curve-MODE: MODE over CURVE, as an agent with curve = yes connects: the
+ * server key is the conversion of the coordinator's Ed25519 key in the
+ * .pub file COORD_PUB, the client pair the conversion of CURVE_KEYFILE's
+ * Ed25519 pair (KEYFILE when not given; a different file connects with one
+ * key and signs with another).
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +52,27 @@ static uint8_t *valid_results(const char *sender, const char *recipient, uint64_
     return f;
 }
 
+/* CURVE client options from the coordinator's .pub file and an agent key file. */
+static void evil_curve(void *s, const char *coord_pub, const char *keyfile)
+{
+    unsigned char coord_pk[32], sk[64], pk[32], spk[32], cpk[32], csk[32];
+    char err[512];
+    if (keyfile_load_public(coord_pub, coord_pk, err, sizeof err) != 0 ||
+        keyfile_load_secret(keyfile, sk, pk, err, sizeof err) != 0) {
+        fprintf(stderr, "evil: %s\n", err);
+        exit(1);
+    }
+    if (crypto_sign_ed25519_pk_to_curve25519(spk, coord_pk) != 0 ||
+        crypto_sign_ed25519_pk_to_curve25519(cpk, pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(csk, sk) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, spk, 32) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, cpk, 32) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, csk, 32) != 0) {
+        fprintf(stderr, "evil: CURVE: %s\n", zmq_strerror(errno));
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -51,6 +80,15 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[5];
+    bool curve = strncmp(mode, "curve-", 6) == 0;
+    if (curve) {
+        mode += 6;
+        if (argc < 8) {
+            fprintf(stderr, "usage: evil ENDPOINT KEYFILE SENDER RECIPIENT curve-MODE SEQ "
+                            "COORD_PUB [CURVE_KEYFILE]\n");
+            return 2;
+        }
+    }
     uint64_t seq = argc > 6 ? strtoull(argv[6], NULL, 10) : 1000000;
     unsigned char sk[64], pk[32];
     char err[512];
@@ -62,6 +100,8 @@ int main(int argc, char **argv)
     void *s = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 500;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (curve)
+        evil_curve(s, argv[7], argc > 8 ? argv[8] : argv[2]);
     if (zmq_connect(s, argv[1]) != 0) {
         fprintf(stderr, "evil: connect: %s\n", zmq_strerror(zmq_errno()));
         return 1;

@@ -1,0 +1,143 @@
+#!/bin/sh
+# tests/track/run.sh - a real propagation followed to the end: three regions,
+# each an agent with its own unbound cache, primed at different moments; the
+# MX of prop.test changes on both authoritative servers; `vantagectl track
+# --expect` must report the change propagating with resolver caches and
+# their ETAs, then converged, each region within 1.5 s of the moment its
+# cache's TTL ran out, with few queries.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LAB_HOME=$ROOT/tests/lab
+. "$LAB_HOME/lab.sh"
+lab_netns_enter "$0" "$@" || exit 1
+BIN=${VANTAGE_BIN:-$ROOT/bin}
+
+top=$(mktemp -d /tmp/vantage-track.XXXXXX)
+lab="$top/lab"
+W="$top/w"
+mkdir -p "$lab" "$W/agents"
+lab_init "$lab" >/dev/null
+cat >"$lab/lab.conf" <<'CONF'
+nsd ns1 addr=127.0.10.1,fd00:127:10::1 nsid=ns1-lab zones=lab.test,good.test,prop.test
+nsd ns2 addr=127.0.10.2,fd00:127:10::2 nsid=ns2-lab zones=lab.test,good.test,prop.test
+unbound r1 addr=127.0.20.1 auth=ns1
+unbound r2 addr=127.0.20.2 auth=ns1
+unbound r3 addr=127.0.20.3 auth=ns2
+CONF
+pids=""
+pass=0
+fails=0
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	lab_stop "$lab" >/dev/null 2>&1
+	[ "$fails" = 0 ] && rm -rf "$top"
+}
+trap cleanup EXIT INT TERM
+lab_start "$lab" >/dev/null || exit 1
+ip addr add 127.0.40.1/32 dev lo 2>/dev/null
+ok() {
+	pass=$((pass + 1))
+	echo "PASS  $*"
+}
+bad() {
+	fails=$((fails + 1))
+	echo "FAIL  $*"
+}
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+
+"$BIN/vantagectl" keygen "$W/coord.key" >/dev/null
+for i in 1 2 3; do
+	a=region$i
+	"$BIN/vantage-agent" keygen "$W/$a.key" >/dev/null
+	printf '[agent %s]\nregion = %s\npubkey = %s\n' "$a" "reg$i" "$(cat "$W/$a.key.pub")" >"$W/agents/$a.conf"
+	cat >"$W/$a.conf" <<C
+[agent]
+id = $a
+region = reg$i
+key = $W/$a.key
+state_dir = $W/state-$a
+log_level = debug
+[coordinator]
+endpoint = tcp://127.0.40.1:7400
+pubkey = $(cat "$W/coord.key.pub")
+[resolvers]
+local = 127.0.20.$i
+timeout = 500ms
+C
+done
+cat >"$W/coord.conf" <<C
+[coordinator]
+listen = tcp://127.0.40.1:7400
+key = $W/coord.key
+allowlist = $W/agents
+control = ipc://$W/control.sock
+store = $W/vantage.db
+heartbeat = 1s
+log_level = debug
+C
+CTL="$BIN/vantagectl -s ipc://$W/control.sock"
+"$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
+pids="$pids $!"
+for _ in $(seq 50); do [ -S "$W/control.sock" ] && break; sleep 0.1; done
+for i in 1 2 3; do
+	"$BIN/vantage-agent" -c "$W/region$i.conf" 2>"$W/region$i.log" &
+	pids="$pids $!"
+done
+up() { [ "$($CTL agents --json | jq '[.agents[] | select(.state == "up")] | length')" = 3 ]; }
+n=0
+while ! up && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+check "three regions up" up
+
+# Prime the three caches a second apart: each holds the old MX (TTL 4 s)
+# and will let it go at its own moment.
+now_ms() { date +%s%3N; }
+for i in 1 2 3; do
+	dig +short +tries=1 +time=1 @127.0.20.$i prop.test MX >/dev/null
+	eval "primed_$i=$(now_ms)"
+	sleep 1
+done
+# the change, on both authoritative servers
+lab_zone_update "$lab" prop.test prop.test.v2.zone >/dev/null
+changed=$(now_ms)
+
+$CTL track prop.test MX --expect "10 mx2.good.test" --interval 10 --deadline 60s --json >"$W/track.json"
+id=$(jq -r .id "$W/track.json")
+check "track started" test -n "$id" -a "$id" != null
+sleep 0.7
+$CTL watch "$id" --json >"$W/watch.jsonl" &
+watcher=$!
+pids="$pids $watcher"
+# while it propagates: some region still on the old answer, with an ETA
+sleep 0.5
+seen_stale=$(jq -s '[.[] | .vantage_points[] | select(.converged == false and .eta != null)] | length' "$W/watch.jsonl")
+check "propagating: a stale region with a resolver-cache ETA seen" test "$seen_stale" -gt 0
+wait "$watcher"
+rc=$?
+check "watch ended converged (exit 0)" test "$rc" = 0
+last=$(tail -n 1 "$W/watch.jsonl")
+check "the track converged" sh -c "echo '$last' | jq -e '.state == \"converged\"' >/dev/null"
+echo "$last" | jq -c '.vantage_points[] | [.agent, .resolver, .took_ms, .answers]' >"$W/points"
+for i in 1 2 3; do
+	eval "p=\$primed_$i"
+	expiry=$((p + 4000))
+	started=$(echo "$last" | jq '.started_ms')
+	took=$(echo "$last" | jq ".vantage_points[] | select(.agent == \"region$i\" and .resolver == \"local\") | .took_ms")
+	turned=$((started + took))
+	late=$((turned - expiry))
+	check "region$i turned $late ms after its cache expired (within 1.5 s)" test "$late" -le 1500 -a "$late" -ge -1000
+	answers=$(echo "$last" | jq ".vantage_points[] | select(.agent == \"region$i\" and .resolver == \"local\") | .answers")
+	check "region$i: few queries ($answers answers)" test "$answers" -le 5
+done
+check "authoritative servers converged at once" \
+	sh -c "echo '$last' | jq -e '[.vantage_points[] | select(.kind == \"auth\") | .took_ms] | max < 1500' >/dev/null"
+$CTL tracks | grep -q "prop.test.*converged"
+check "tracks lists it as converged" test $? = 0
+$CTL watch "$id" >"$W/watch.txt"
+check "watch of an ended track prints who took how long" grep -q "the whole world took" "$W/watch.txt"
+cat "$W/watch.txt"
+echo "track tests: $pass passed, $fails failed (change at $changed)"
+[ "$fails" = 0 ]
