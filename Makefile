@@ -125,7 +125,9 @@ lab-test: $(PROGS) $(BUILD)/tests/evil
 	@./tests/lab/selftest.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/run.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/curve.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/track/run.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/track/scenarios.sh
 
 # libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.

@@ -17,6 +17,10 @@ top=$(mktemp -d /tmp/vantage-link.XXXXXX)
 lab="$top/lab"
 W="$top/w" # kept apart from the lab folder: lab_procs greps command lines
 mkdir -p "$lab" "$W/agents"
+# a private copy of the programs: a rebuild during the test cannot swap them
+mkdir -p "$W/bin"
+cp "$BIN/vantage-agent" "$BIN/vantage-coord" "$BIN/vantagectl" "$W/bin/" || exit 1
+BIN="$W/bin"
 lab_init "$lab" >/dev/null
 cp "$ROOT/tests/agent/lab.conf" "$lab/lab.conf"
 pids=""

@@ -16,6 +16,10 @@ top=$(mktemp -d /tmp/vantage-track.XXXXXX)
 lab="$top/lab"
 W="$top/w"
 mkdir -p "$lab" "$W/agents"
+# a private copy of the programs: a rebuild during the test cannot swap them
+mkdir -p "$W/bin"
+cp "$BIN/vantage-agent" "$BIN/vantage-coord" "$BIN/vantagectl" "$W/bin/" || exit 1
+BIN="$W/bin"
 lab_init "$lab" >/dev/null
 cat >"$lab/lab.conf" <<'CONF'
 nsd ns1 addr=127.0.10.1,fd00:127:10::1 nsid=ns1-lab zones=lab.test,good.test,prop.test
