@@ -24,13 +24,13 @@ typedef struct answer {
 
 /* What the engine hands over with a raw answer. */
 typedef struct answer_raw {
-    const uint8_t *wire;  /* raw DNS message, NULL when none arrived */
-    size_t len;           /* its length */
-    int ares_status;      /* c-ares status of the query */
-    bool tcp;             /* the answer came over TCP */
-    bool tc_seen;         /* a truncated UDP answer came first */
-    uint32_t rtt_us;      /* round-trip time */
-    int64_t t_ms;         /* when it arrived, ms since the epoch */
+    const uint8_t *wire; /* raw DNS message, NULL when none arrived */
+    size_t len;          /* its length */
+    int ares_status;     /* c-ares status of the query */
+    bool tcp;            /* the answer came over TCP */
+    bool tc_seen;        /* a truncated UDP answer came first */
+    uint32_t rtt_us;     /* round-trip time */
+    int64_t t_ms;        /* when it arrived, ms since the epoch */
 } answer_raw;
 
 /*

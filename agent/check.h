@@ -30,15 +30,15 @@
 
 /* What to check. Strings are copied by check_new(). */
 typedef struct check_spec {
-    const char *domain;                          /* domain name */
-    uint16_t types[CHECK_TYPES_MAX];             /* record types asked at every resolver */
-    size_t n_types;                              /* count */
-    bool mail;                                   /* run the mail-health profile */
-    const char *resolvers[CHECK_RESOLVERS_MAX];  /* "local", "auth" or ADDR[:PORT] */
-    size_t n_resolvers;                          /* count; 0 = "local" */
-    unsigned deadline_ms;                        /* for the whole check */
-    const profile_range *extra_private;          /* more private ranges (borrowed) */
-    size_t n_extra_private;                      /* count */
+    const char *domain;                         /* domain name */
+    uint16_t types[CHECK_TYPES_MAX];            /* record types asked at every resolver */
+    size_t n_types;                             /* count */
+    bool mail;                                  /* run the mail-health profile */
+    const char *resolvers[CHECK_RESOLVERS_MAX]; /* "local", "auth" or ADDR[:PORT] */
+    size_t n_resolvers;                         /* count; 0 = "local" */
+    unsigned deadline_ms;                       /* for the whole check */
+    const profile_range *extra_private;         /* more private ranges (borrowed) */
+    size_t n_extra_private;                     /* count */
 } check_spec;
 
 typedef struct check check_t;
@@ -51,8 +51,8 @@ typedef void (*check_done_cb)(void *arg, check_t *check);
  * resolver that is not an address, a bad domain name). Nothing is sent
  * until check_start().
  */
-check_t *check_new(dnsq_t *engine, const check_spec *spec, check_done_cb cb, void *arg,
-                   char *err, size_t errlen);
+check_t *check_new(dnsq_t *engine, const check_spec *spec, check_done_cb cb, void *arg, char *err,
+                   size_t errlen);
 
 /* Send the first round. */
 void check_start(check_t *self);

@@ -26,42 +26,43 @@
 
 /* Parsed command line. */
 typedef struct oneshot_opts {
-    check_spec spec;                        /* what to check */
-    dnsq_opts dnsq;                         /* engine settings */
-    bool json;                              /* --json */
+    check_spec spec;                           /* what to check */
+    dnsq_opts dnsq;                            /* engine settings */
+    bool json;                                 /* --json */
     profile_range private_ranges[PRIVATE_MAX]; /* --private-range */
-    size_t n_private;                       /* count */
+    size_t n_private;                          /* count */
 } oneshot_opts;
 
 static void oneshot_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: vantage-agent check DOMAIN [--type TYPE]... [--profile mail]\n"
-            "                           [--resolver local|auth|ADDR[:PORT]]... [--timeout MS]\n"
-            "                           [--tries N] [--deadline MS] [--resolv-conf FILE]\n"
-            "                           [--private-range CIDR]... [--rate QPS] [--burst N] [--json]\n"
-            "\n"
-            "Ask DOMAIN's records at each resolver and print the answers and findings.\n"
-            "\n"
-            "  -t, --type TYPE        record type to ask (A, AAAA, MX, TXT, ...; repeatable,\n"
-            "                         or comma separated); default A unless --profile is given\n"
-            "  -p, --profile mail     run the mail-health profile (MX, addresses, reverse\n"
-            "                         DNS, SPF, DMARC)\n"
-            "  -r, --resolver R       local (the system's resolver), auth (the zone's\n"
-            "                         authoritative servers, each asked alone) or an address\n"
-            "                         such as 192.0.2.53, 127.0.11.1:5301, [2001:db8::1]:53;\n"
-            "                         repeatable; default local\n"
-            "      --timeout MS       time to wait for one try (default 2000)\n"
-            "      --tries N          tries per query (default 2)\n"
-            "      --deadline MS      time for the whole check (default 10000)\n"
-            "      --resolv-conf FILE where the local resolver is listed (default\n"
-            "                         /etc/resolv.conf)\n"
-            "      --private-range CIDR  count this range as private for MX targets too\n"
-            "      --rate QPS         queries a second per resolver (default 20)\n"
-            "      --burst N          queries a resolver may get at once (default 40)\n"
-            "  -j, --json             print one JSON object instead of text\n"
-            "\n"
-            "Exit status: 0 OK, 1 warning, 2 critical, 3 the check could not run.\n");
+    fprintf(
+        out,
+        "usage: vantage-agent check DOMAIN [--type TYPE]... [--profile mail]\n"
+        "                           [--resolver local|auth|ADDR[:PORT]]... [--timeout MS]\n"
+        "                           [--tries N] [--deadline MS] [--resolv-conf FILE]\n"
+        "                           [--private-range CIDR]... [--rate QPS] [--burst N] [--json]\n"
+        "\n"
+        "Ask DOMAIN's records at each resolver and print the answers and findings.\n"
+        "\n"
+        "  -t, --type TYPE        record type to ask (A, AAAA, MX, TXT, ...; repeatable,\n"
+        "                         or comma separated); default A unless --profile is given\n"
+        "  -p, --profile mail     run the mail-health profile (MX, addresses, reverse\n"
+        "                         DNS, SPF, DMARC)\n"
+        "  -r, --resolver R       local (the system's resolver), auth (the zone's\n"
+        "                         authoritative servers, each asked alone) or an address\n"
+        "                         such as 192.0.2.53, 127.0.11.1:5301, [2001:db8::1]:53;\n"
+        "                         repeatable; default local\n"
+        "      --timeout MS       time to wait for one try (default 2000)\n"
+        "      --tries N          tries per query (default 2)\n"
+        "      --deadline MS      time for the whole check (default 10000)\n"
+        "      --resolv-conf FILE where the local resolver is listed (default\n"
+        "                         /etc/resolv.conf)\n"
+        "      --private-range CIDR  count this range as private for MX targets too\n"
+        "      --rate QPS         queries a second per resolver (default 20)\n"
+        "      --burst N          queries a resolver may get at once (default 40)\n"
+        "  -j, --json             print one JSON object instead of text\n"
+        "\n"
+        "Exit status: 0 OK, 1 warning, 2 critical, 3 the check could not run.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -122,7 +123,15 @@ static int add_types(oneshot_opts *o, const char *arg)
 /* Fill o from argv; returns -1 when it printed help, else 0 or an exit status. */
 static int parse_args(int argc, char **argv, oneshot_opts *o)
 {
-    enum { OPT_TIMEOUT = 256, OPT_TRIES, OPT_DEADLINE, OPT_RESOLV, OPT_PRIVATE, OPT_RATE, OPT_BURST };
+    enum {
+        OPT_TIMEOUT = 256,
+        OPT_TRIES,
+        OPT_DEADLINE,
+        OPT_RESOLV,
+        OPT_PRIVATE,
+        OPT_RATE,
+        OPT_BURST
+    };
     static const struct option opts[] = {
         {"type", required_argument, NULL, 't'},
         {"profile", required_argument, NULL, 'p'},
@@ -186,7 +195,8 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
             o->dnsq.resolv_conf = optarg;
             break;
         case OPT_PRIVATE:
-            if (o->n_private >= PRIVATE_MAX || !parse_cidr(optarg, &o->private_ranges[o->n_private]))
+            if (o->n_private >= PRIVATE_MAX ||
+                !parse_cidr(optarg, &o->private_ranges[o->n_private]))
                 return bad_usage("--private-range wants an address or CIDR, not '%s'", optarg);
             o->n_private++;
             break;
@@ -291,9 +301,8 @@ static void print_rrset(const proto_obs *o, const char *indent)
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         const char *line = p;
         size_t len = n;
-        if (len > qlen + tlen + 2 && strncasecmp(line, o->qname, qlen) == 0 &&
-            line[qlen] == ' ' && strncmp(line + qlen + 1, tbuf, tlen) == 0 &&
-            line[qlen + 1 + tlen] == ' ') {
+        if (len > qlen + tlen + 2 && strncasecmp(line, o->qname, qlen) == 0 && line[qlen] == ' ' &&
+            strncmp(line + qlen + 1, tbuf, tlen) == 0 && line[qlen + 1 + tlen] == ' ') {
             line += qlen + tlen + 2;
             len -= qlen + tlen + 2;
         }
@@ -354,8 +363,8 @@ static void print_text(const check_t *c, int64_t elapsed_ms)
             if (x->severity != s)
                 continue;
             counts[s]++;
-            printf("  %-8s %-26s %s%s%s: %s\n", sev[s], x->code, x->name,
-                   x->resolver ? " at " : "", x->resolver ? x->resolver : "", x->message);
+            printf("  %-8s %-26s %s%s%s: %s\n", sev[s], x->code, x->name, x->resolver ? " at " : "",
+                   x->resolver ? x->resolver : "", x->message);
         }
     }
     printf("\n%d critical, %d warning, %d info; %zu queries in %lld ms%s\n", counts[2], counts[1],

@@ -28,19 +28,19 @@ typedef const answer_t *(*profile_lookup)(void *ctx, const char *qname, uint16_t
 
 /* An extra range counted as private (MX_TARGET_PRIVATE_ADDRESS). */
 typedef struct profile_range {
-    int family;           /* AF_INET or AF_INET6 */
+    int family;             /* AF_INET or AF_INET6 */
     unsigned char addr[16]; /* network address */
-    unsigned prefix;      /* prefix length */
+    unsigned prefix;        /* prefix length */
 } profile_range;
 
 /* What one run of the profile needs. */
 typedef struct profile_input {
-    const char *domain;           /* the mail domain checked */
-    const char *resolver;         /* the resolver's name, for findings */
-    profile_lookup lookup;        /* where answers come from */
-    void *lookup_ctx;             /* passed to lookup */
+    const char *domain;                 /* the mail domain checked */
+    const char *resolver;               /* the resolver's name, for findings */
+    profile_lookup lookup;              /* where answers come from */
+    void *lookup_ctx;                   /* passed to lookup */
     const profile_range *extra_private; /* more private ranges (option) */
-    size_t n_extra_private;       /* count */
+    size_t n_extra_private;             /* count */
 } profile_input;
 
 /*

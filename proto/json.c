@@ -11,9 +11,9 @@
 const char *pjson_obs_status(const proto_obs *obs)
 {
     static const char *const fails[] = {
-        [PROTO_FAIL_TIMEOUT] = "timeout",     [PROTO_FAIL_REFUSED] = "refused",
-        [PROTO_FAIL_SERVFAIL] = "servfail",   [PROTO_FAIL_NETWORK] = "network",
-        [PROTO_FAIL_MALFORMED] = "malformed", [PROTO_FAIL_OTHER] = "other",
+        [PROTO_FAIL_TIMEOUT] = "timeout",       [PROTO_FAIL_REFUSED] = "refused",
+        [PROTO_FAIL_SERVFAIL] = "servfail",     [PROTO_FAIL_NETWORK] = "network",
+        [PROTO_FAIL_MALFORMED] = "malformed",   [PROTO_FAIL_OTHER] = "other",
         [PROTO_FAIL_INCOMPLETE] = "incomplete",
     };
     if (obs->fail != PROTO_FAIL_NONE)
@@ -94,8 +94,8 @@ static json_t *flags_array(unsigned flags)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{PROTO_FLAG_AA, "aa"}, {PROTO_FLAG_AD, "ad"}, {PROTO_FLAG_TC, "tc"},
-                 {PROTO_FLAG_RA, "ra"}};
+    } names[] = {
+        {PROTO_FLAG_AA, "aa"}, {PROTO_FLAG_AD, "ad"}, {PROTO_FLAG_TC, "tc"}, {PROTO_FLAG_RA, "ra"}};
     for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++) {
         if (flags & names[i].bit)
             json_array_append_new(a, json_string(names[i].name));
