@@ -33,7 +33,7 @@
  * Two answers are the same when rcode, failure class and canonical RR set are
  * equal, compared through a 64-bit FNV-1a fingerprint.
  *
- * uint64 values (seq, check_id) are stored as the signed 64-bit integer with
+ * uint64 values (seq, check_id, track_id) are stored as the signed 64-bit integer with
  * the same bit pattern, so every value round-trips; the highest seq is
  * compared as unsigned (store_sql[STORE_SQL_AGENT_STORED]).
  *
@@ -92,7 +92,8 @@ static const store_migration store_migrations[] = {
      "  agent TEXT NOT NULL REFERENCES agents(id) DEFERRABLE INITIALLY DEFERRED,\n"
      "  seq INTEGER NOT NULL,\n" /* uint64 bit pattern */
      "  received_ms INTEGER NOT NULL,\n"
-     "  check_id INTEGER NOT NULL,\n" /* uint64 bit pattern; 0: a monitor run */
+     "  check_id INTEGER NOT NULL,\n"           /* uint64 bit pattern; 0: not a CHECK's */
+     "  track_id INTEGER NOT NULL DEFAULT 0,\n" /* uint64 bit pattern; 0: not a TRACK's */
      "  monitor TEXT,\n"
      "  incomplete INTEGER NOT NULL,\n"
      "  obs_first INTEGER,\n"
@@ -195,14 +196,14 @@ static const store_migration store_migrations[] = {
 
 /* Columns of an observation, in the order store_obs_read() expects. */
 #define STORE_OBS_COLS                                                                             \
-    "agent, seq, received_ms, t_ms, resolver, kind, server, nsid, qname, qtype, rcode, flags, "  \
+    "agent, seq, received_ms, t_ms, resolver, kind, server, nsid, qname, qtype, rcode, flags, "    \
     "transport, fail, rrset, ttl_min, soa_serial, neg_ttl, ede, ede_text, rtt_us"
 
 /* STORE_OBS_COLS of observations o, then the agent's region. */
 #define STORE_OBS_SELECT                                                                           \
-    "SELECT o.agent, o.seq, o.received_ms, o.t_ms, o.resolver, o.kind, o.server, o.nsid, "        \
-    "o.qname, o.qtype, o.rcode, o.flags, o.transport, o.fail, o.rrset, o.ttl_min, "              \
-    "o.soa_serial, o.neg_ttl, o.ede, o.ede_text, o.rtt_us, "                                     \
+    "SELECT o.agent, o.seq, o.received_ms, o.t_ms, o.resolver, o.kind, o.server, o.nsid, "         \
+    "o.qname, o.qtype, o.rcode, o.flags, o.transport, o.fail, o.rrset, o.ttl_min, "                \
+    "o.soa_serial, o.neg_ttl, o.ede, o.ede_text, o.rtt_us, "                                       \
     "(SELECT region FROM agents WHERE id = o.agent) "
 
 /* Prepared statements kept for the life of the store. */
@@ -247,8 +248,8 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_FIND_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM findings",
     [STORE_SQL_BATCH_INSERT] =
         "INSERT INTO batches (agent, seq, received_ms, check_id, monitor, incomplete, "
-        "obs_first, n_obs, findings_first, n_findings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?10) ON CONFLICT (agent, seq) DO NOTHING",
+        "obs_first, n_obs, findings_first, n_findings, track_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11) ON CONFLICT (agent, seq) DO NOTHING",
     [STORE_SQL_OBS_INSERT] =
         "INSERT INTO observations (id, agent, seq, idx, received_ms, t_ms, resolver, kind, "
         "server, nsid, qname, qtype, rcode, flags, transport, fail, rrset, ttl_min, soa_serial, "
@@ -283,7 +284,8 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
         "SELECT id, region, software, first_seen_ms, last_seen_ms, last_hello_ms, "
         "clock_offset_ms, spool_backlog, up, highest_seq, stored_batches FROM agents ORDER BY id",
     [STORE_SQL_BATCH_GET] = "SELECT received_ms, check_id, monitor, incomplete, obs_first, n_obs, "
-                            "findings_first, n_findings FROM batches WHERE agent = ?1 AND seq = ?2",
+                            "findings_first, n_findings, track_id FROM batches WHERE agent = ?1 "
+                            "AND seq = ?2",
     [STORE_SQL_OBS_RANGE] = "SELECT " STORE_OBS_COLS " FROM observations WHERE id >= ?1 AND "
                             "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
     [STORE_SQL_FIND_RANGE] =
@@ -321,14 +323,14 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
 };
 
 struct store {
-    sqlite3 *db;                           /* the connection */
-    char *path;                            /* file it was opened from (malloced) */
-    sqlite3_stmt *stmt[STORE_SQL_COUNT];   /* prepared on first use */
-    char *text;                            /* scratch: EDE lists, joined words */
-    size_t text_cap;                       /* bytes in text */
-    uint16_t *ede;                         /* scratch: EDE codes for store_latest() */
-    size_t ede_cap;                        /* entries in ede */
-    bool ready;                            /* opened and migrated */
+    sqlite3 *db;                         /* the connection */
+    char *path;                          /* file it was opened from (malloced) */
+    sqlite3_stmt *stmt[STORE_SQL_COUNT]; /* prepared on first use */
+    char *text;                          /* scratch: EDE lists, joined words */
+    size_t text_cap;                     /* bytes in text */
+    uint16_t *ede;                       /* scratch: EDE codes for store_latest() */
+    size_t ede_cap;                      /* entries in ede */
+    bool ready;                          /* opened and migrated */
 };
 
 /* Fill err with "store PATH: " and the message; returns -1. */
@@ -373,8 +375,7 @@ static sqlite3_stmt *store_stmt(store_t *s, store_sql_id id, char *err, size_t e
 }
 
 /* Run a cached statement that returns no row; resets it. */
-static int store_exec_stmt(store_t *s, sqlite3_stmt *st, const char *what, char *err,
-                           size_t errlen)
+static int store_exec_stmt(store_t *s, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
 {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -477,8 +478,8 @@ static int store_exec_sql(store_t *s, const char *sql, const char *what, char *e
 }
 
 /* One integer from a one-row query; *found false when it gave no row. */
-static int store_query_int(store_t *s, const char *sql, int64_t *out, bool *found,
-                           const char *what, char *err, size_t errlen)
+static int store_query_int(store_t *s, const char *sql, int64_t *out, bool *found, const char *what,
+                           char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     *found = false;
@@ -513,7 +514,8 @@ static int store_read_version(store_t *s, int *version, char *err, size_t errlen
                           "an SQLite database of another application (application_id 0x%08" PRIx32
                           "), not a vantage store",
                           (uint32_t)v);
-    if (store_query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+    if (store_query_int(s,
+                        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
                         &v, &found, "reading the schema", err, errlen) != 0)
         return -1;
     if (v == 0) {
@@ -581,8 +583,8 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     int64_t sync = 0;
     bool found;
     /* No connection mutex: a store_t is used by one thread at a time. */
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (s->db)
             store_dberr(s, err, errlen, "cannot open");
@@ -618,8 +620,8 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     sqlite3_finalize(st);
     if (store_exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "setting pragmas",
                        err, errlen) != 0 ||
-        store_query_int(s, "PRAGMA synchronous", &sync, &found, "setting pragmas", err,
-                        errlen) != 0)
+        store_query_int(s, "PRAGMA synchronous", &sync, &found, "setting pragmas", err, errlen) !=
+            0)
         goto fail;
     if (sync != 2) {
         store_errf(s, err, errlen, "synchronous = FULL did not take (%" PRId64 ")", sync);
@@ -663,7 +665,7 @@ const char *store_path(const store_t *self)
 
 /* ---- batches ------------------------------------------------------------ */
 
-/* "15,22" into s->text; "" when there are none. */
+/* "15,22" in s->text; NULL when there are none (or out of memory). */
 static const char *store_ede_format(store_t *s, const uint16_t *ede, size_t n)
 {
     if (n == 0)
@@ -710,8 +712,8 @@ static size_t store_ede_count(const char *text)
 static int store_missing(const store_t *s, const store_batch *b, const char *item, size_t idx,
                          const char *field, char *err, size_t errlen)
 {
-    return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %s %zu has no %s", b->agent_id,
-                      b->seq, item, idx, field);
+    return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %s %zu has no %s", b->agent_id, b->seq,
+                      item, idx, field);
 }
 
 /* Fingerprint of an answer: FNV-1a over rcode, failure class and RR set. */
@@ -871,8 +873,7 @@ static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int6
         return store_errf(s, err, errlen, "batch with seq %" PRIu64 ": invalid agent id", b->seq);
     const proto_results *r = b->results;
     if (!r)
-        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": no results", b->agent_id,
-                          b->seq);
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": no results", b->agent_id, b->seq);
     if ((r->n_obs && !r->obs) || (r->n_findings && !r->findings))
         return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": counts without arrays",
                           b->agent_id, b->seq);
@@ -889,6 +890,7 @@ static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int6
     sqlite3_bind_int64(st, 8, (int64_t)r->n_obs);
     store_bind_opt(st, 9, r->n_findings > 0, *find_id);
     sqlite3_bind_int64(st, 10, (int64_t)r->n_findings);
+    store_bind_u64(st, 11, r->track_id);
     if (store_exec_stmt(s, st, "storing a batch", err, errlen) != 0)
         return -1;
     *duplicate = sqlite3_changes(s->db) == 0;
@@ -1046,9 +1048,8 @@ oom:
     return store_errf(s, err, errlen, "out of memory");
 }
 
-static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64_t first,
-                              size_t n, arena_t *arena, proto_results *out, char *err,
-                              size_t errlen)
+static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
+                              arena_t *arena, proto_results *out, char *err, size_t errlen)
 {
     if (n == 0)
         return 0;
@@ -1083,15 +1084,14 @@ static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64
     }
     sqlite3_reset(st);
     if (i != n)
-        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu findings found",
-                          agent, seq, i, n);
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu findings found", agent,
+                          seq, i, n);
     out->n_findings = n;
     return 0;
 }
 
 int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *arena,
-                    proto_results *out, int64_t *received_ms, bool *found, char *err,
-                    size_t errlen)
+                    proto_results *out, int64_t *received_ms, bool *found, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     *found = false;
@@ -1118,6 +1118,7 @@ int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *are
     size_t n_obs = (size_t)sqlite3_column_int64(st, 5);
     int64_t find_first = sqlite3_column_int64(st, 6);
     size_t n_find = (size_t)sqlite3_column_int64(st, 7);
+    out->track_id = store_col_u64(st, 8);
     bool ok = store_dup(arena, &out->monitor);
     sqlite3_reset(st);
     if (!ok)
@@ -1241,8 +1242,8 @@ static const char *store_join(store_t *s, const char *const *words, size_t n)
     return t;
 }
 
-static int store_monitor_insert(store_t *s, const store_monitor *m, uint64_t generation,
-                                char *err, size_t errlen)
+static int store_monitor_insert(store_t *s, const store_monitor *m, uint64_t generation, char *err,
+                                size_t errlen)
 {
     if (!m->name || !m->qname)
         return store_errf(s, err, errlen, "monitor %s: no %s", m->name ? m->name : "(unnamed)",
@@ -1284,8 +1285,8 @@ oom:
     return store_errf(s, err, errlen, "out of memory");
 }
 
-int store_monitors_sync(store_t *self, const store_monitor *monitors, size_t n,
-                        uint64_t generation, char *err, size_t errlen)
+int store_monitors_sync(store_t *self, const store_monitor *monitors, size_t n, uint64_t generation,
+                        char *err, size_t errlen)
 {
     if (n && !monitors)
         return store_errf(self, err, errlen, "store_monitors_sync: no monitors");
@@ -1346,8 +1347,8 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
     sqlite3_bind_int64(sel, 1, older_than_ms);
     int rc;
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (store_purge_range(self, STORE_SQL_PURGE_OBS, sel, 2, &p.observations, err,
-                              errlen) != 0 ||
+        if (store_purge_range(self, STORE_SQL_PURGE_OBS, sel, 2, &p.observations, err, errlen) !=
+                0 ||
             store_purge_range(self, STORE_SQL_PURGE_FIND, sel, 4, &p.findings, err, errlen) != 0)
             goto fail;
     }
@@ -1433,8 +1434,8 @@ static int store_walk_obs(store_t *s, sqlite3_stmt *st, store_obs_fn fn, void *c
             }
             if ((got = store_ede_parse(ede, s->ede, cap)) < 0) {
                 sqlite3_reset(st);
-                return store_errf(s, err, errlen, "observation of %s: bad ede list \"%s\"",
-                                  o.agent, ede);
+                return store_errf(s, err, errlen, "observation of %s: bad ede list \"%s\"", o.agent,
+                                  ede);
             }
             o.obs.ede = s->ede;
             o.obs.n_ede = (size_t)got;

@@ -1,7 +1,8 @@
 /*
  * coordinator/store.h - the coordinator's persistence: the one interface every
  * coordinator module uses to keep agents, RESULTS batches (observations and
- * findings), monitors and tracks.
+ * findings) and monitors. (The schema also has tables for tracks; tracks
+ * live in the coordinator's memory for now, coordinator/tracks.h.)
  *
  * The embedded backend is one SQLite file in WAL mode with synchronous=FULL,
  * so a batch is on disk when store_put_batches() returns 0 and may be acked.

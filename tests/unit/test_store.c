@@ -1,0 +1,869 @@
+/*
+ * tests/unit/test_store.c - the coordinator's store: batches round trip,
+ * duplicates by (agent, seq), rollback, migrations, retention, queries.
+ */
+#include "testutil.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+
+#include "coordinator/store.h"
+
+static char *tmp;
+static char *db_path;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = tu_tmpdir();
+    db_path = malloc(strlen(tmp) + 16);
+    assert_non_null(db_path);
+    sprintf(db_path, "%s/vantage.db", tmp);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(db_path);
+    db_path = NULL;
+    tu_tmpdir_remove(&tmp);
+    return 0;
+}
+
+static store_t *open_ok(const char *path)
+{
+    char err[512] = "";
+    store_t *s = NULL;
+    if (store_open(path, &s, err, sizeof err) != 0)
+        fail_msg("store_open: %s", err);
+    assert_non_null(s);
+    return s;
+}
+
+/* store_open must fail with an error naming the file and holding why. */
+static void open_refused(const char *path, const char *why)
+{
+    char err[512] = "";
+    store_t *s = (store_t *)1;
+    assert_int_equal(store_open(path, &s, err, sizeof err), -1);
+    assert_null(s);
+    if (!strstr(err, path) || !strstr(err, why))
+        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, path, why);
+}
+
+static uint64_t count(store_t *s, store_what what, const char *agent)
+{
+    char err[512] = "";
+    uint64_t n = 0;
+    if (store_count(s, what, agent, &n, err, sizeof err) != 0)
+        fail_msg("store_count: %s", err);
+    return n;
+}
+
+/* Run SQL on a file with SQLite directly (building old, foreign or newer files). */
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* One text value of a query on the file, copied into a static buffer; "" for no row. */
+static const char *raw_text(const char *path, const char *sql)
+{
+    static char out[512];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* ---- sample batches ------------------------------------------------------ */
+
+static uint16_t sample_ede[] = {15, 22, 65535};
+
+/* An observation with every field set. */
+static proto_obs obs_full(void)
+{
+    return (proto_obs){
+        .t_ms = 1700000000123,
+        .resolver = "127.0.10.1",
+        .kind = "auth",
+        .server = "ns1.good.test.",
+        .nsid = "ns1-anycast-fra",
+        .qname = "good.test.",
+        .qtype = 15,
+        .rcode = 0,
+        .flags = PROTO_FLAG_AA | PROTO_FLAG_TC,
+        .transport = 1,
+        .fail = PROTO_FAIL_NONE,
+        .rrset = "good.test. MX 10 mx1.good.test.\ngood.test. MX 20 mx2.good.test.",
+        .ttl_min = 300,
+        .has_ttl = true,
+        .soa_serial = 4294967295u,
+        .has_soa_serial = true,
+        .neg_ttl = 60,
+        .has_neg_ttl = true,
+        .ede = sample_ede,
+        .n_ede = 3,
+        .ede_text = "blocked by policy",
+        .rtt_us = 1234,
+    };
+}
+
+/* An observation with only the required fields. */
+static proto_obs obs_min(const char *resolver, const char *qname, uint16_t qtype, int64_t t_ms,
+                         const char *rrset)
+{
+    return (proto_obs){
+        .t_ms = t_ms,
+        .resolver = resolver,
+        .kind = "local",
+        .qname = qname,
+        .qtype = qtype,
+        .rcode = 3,
+        .fail = PROTO_FAIL_TIMEOUT,
+        .rrset = rrset,
+        .rtt_us = 7,
+    };
+}
+
+static proto_finding sample_findings[] = {
+    {.code = "MX_SINGLE",
+     .severity = PROTO_SEV_INFO,
+     .name = "good.test.",
+     .message = "one MX host, no fallback",
+     .resolver = "local"},
+    {.code = "AUTH_SERIAL_MISMATCH",
+     .severity = PROTO_SEV_WARNING,
+     .name = "good.test.",
+     .message = "the authoritative servers report different serials",
+     .resolver = NULL},
+};
+
+/* A small batch: one observation of qname MX at resolver "local". */
+typedef struct sample {
+    proto_obs obs[2];      /* its observations */
+    proto_results results; /* the body */
+} sample;
+
+static void sample_init(sample *x, int64_t t_ms)
+{
+    memset(x, 0, sizeof *x);
+    x->obs[0] = obs_min("local", "good.test.", 15, t_ms, "good.test. MX 10 mx1.good.test.");
+    x->obs[1] = obs_min("local", "good.test.", 1, t_ms, "");
+    x->results.obs = x->obs;
+    x->results.n_obs = 2;
+    x->results.findings = sample_findings;
+    x->results.n_findings = 1;
+}
+
+static store_batch batch(const char *agent, uint64_t seq, int64_t received_ms,
+                         const proto_results *r)
+{
+    return (store_batch){.agent_id = agent, .seq = seq, .received_ms = received_ms, .results = r};
+}
+
+/* Store a group and return the duplicate flags as a string of 'd' and 's'. */
+static const char *put(store_t *s, const store_batch *b, size_t n)
+{
+    static char flags[64];
+    store_put_result res[16];
+    char err[512] = "";
+    assert_true(n <= 16);
+    if (store_put_batches(s, b, n, res, err, sizeof err) != 0)
+        fail_msg("store_put_batches: %s", err);
+    for (size_t i = 0; i < n; i++)
+        flags[i] = res[i].duplicate ? 'd' : 's';
+    flags[n] = '\0';
+    return flags;
+}
+
+static void highest(store_t *s, const char *agent, bool *has, uint64_t *seq, uint64_t *batches)
+{
+    char err[512] = "";
+    if (store_agent_highest_seq(s, agent, seq, has, batches, err, sizeof err) != 0)
+        fail_msg("store_agent_highest_seq: %s", err);
+}
+
+static void assert_str_eq_null(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void assert_obs_equal(const proto_obs *a, const proto_obs *b)
+{
+    assert_int_equal(a->t_ms, b->t_ms);
+    assert_str_eq_null(a->resolver, b->resolver);
+    assert_str_eq_null(a->kind, b->kind);
+    assert_str_eq_null(a->server, b->server);
+    assert_str_eq_null(a->nsid, b->nsid);
+    assert_str_eq_null(a->qname, b->qname);
+    assert_int_equal(a->qtype, b->qtype);
+    assert_int_equal(a->rcode, b->rcode);
+    assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->transport, b->transport);
+    assert_int_equal(a->fail, b->fail);
+    assert_str_eq_null(a->rrset, b->rrset);
+    /* A value without its has_ flag is not stored. */
+    assert_int_equal(a->has_ttl, b->has_ttl);
+    if (a->has_ttl)
+        assert_int_equal(a->ttl_min, b->ttl_min);
+    assert_int_equal(a->has_soa_serial, b->has_soa_serial);
+    if (a->has_soa_serial)
+        assert_int_equal(a->soa_serial, b->soa_serial);
+    assert_int_equal(a->has_neg_ttl, b->has_neg_ttl);
+    if (a->has_neg_ttl)
+        assert_int_equal(a->neg_ttl, b->neg_ttl);
+    assert_int_equal(a->n_ede, b->n_ede);
+    if (a->n_ede)
+        assert_memory_equal(a->ede, b->ede, a->n_ede * sizeof *a->ede);
+    assert_str_eq_null(a->ede_text, b->ede_text);
+    assert_int_equal(a->rtt_us, b->rtt_us);
+}
+
+static void assert_results_equal(const proto_results *a, const proto_results *b)
+{
+    assert_true(a->check_id == b->check_id);
+    assert_true(a->track_id == b->track_id);
+    assert_str_eq_null(a->monitor, b->monitor);
+    assert_int_equal(a->incomplete, b->incomplete);
+    assert_int_equal(a->n_obs, b->n_obs);
+    for (size_t i = 0; i < a->n_obs; i++)
+        assert_obs_equal(&a->obs[i], &b->obs[i]);
+    assert_int_equal(a->n_findings, b->n_findings);
+    for (size_t i = 0; i < a->n_findings; i++) {
+        assert_str_eq_null(a->findings[i].code, b->findings[i].code);
+        assert_int_equal(a->findings[i].severity, b->findings[i].severity);
+        assert_str_eq_null(a->findings[i].name, b->findings[i].name);
+        assert_str_eq_null(a->findings[i].message, b->findings[i].message);
+        assert_str_eq_null(a->findings[i].resolver, b->findings[i].resolver);
+    }
+}
+
+/* Read back (agent, seq) and compare it with want; a missing batch fails. */
+static void assert_stored(store_t *s, const char *agent, uint64_t seq, const proto_results *want,
+                          int64_t want_received)
+{
+    char err[512] = "";
+    arena_t *arena = arena_new();
+    proto_results got;
+    int64_t received = 0;
+    bool found = false;
+    if (store_batch_get(s, agent, seq, arena, &got, &received, &found, err, sizeof err) != 0)
+        fail_msg("store_batch_get: %s", err);
+    if (!found)
+        fail_msg("batch %s/%" PRIu64 " not found", agent, seq);
+    assert_int_equal(received, want_received);
+    assert_results_equal(&got, want);
+    arena_destroy(&arena);
+}
+
+static bool stored(store_t *s, const char *agent, uint64_t seq)
+{
+    char err[512] = "";
+    arena_t *arena = arena_new();
+    proto_results got;
+    int64_t received = 0;
+    bool found = true;
+    if (store_batch_get(s, agent, seq, arena, &got, &received, &found, err, sizeof err) != 0)
+        fail_msg("store_batch_get: %s", err);
+    arena_destroy(&arena);
+    return found;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    proto_obs obs[3];
+    obs[0] = obs_full();
+    obs[1] = obs_min("local", "good.test.", 15, 1700000000100, "");
+    obs[2] = obs_full();
+    obs[2].ede = NULL;
+    obs[2].n_ede = 0;
+    obs[2].ede_text = NULL;
+    obs[2].has_ttl = false;
+    obs[2].resolver = "[2001:db8::1]:53";
+    proto_results r = {
+        .check_id = UINT64_MAX,
+        .track_id = (UINT64_C(1) << 63) + 77,
+        .monitor = "mx-watch",
+        .incomplete = true,
+        .obs = obs,
+        .n_obs = 3,
+        .findings = sample_findings,
+        .n_findings = 2,
+    };
+    /* Sequence numbers above INT64_MAX round-trip. */
+    const uint64_t seq = UINT64_MAX - 1;
+    store_batch b = batch("fra-1", seq, 1700000000500, &r);
+    assert_string_equal(put(s, &b, 1), "s");
+    assert_stored(s, "fra-1", seq, &r, 1700000000500);
+
+    /* A batch with nothing in it, no monitor, check id 0. */
+    proto_results empty = {0};
+    b = batch("fra-1", 1, 1700000000600, &empty);
+    assert_string_equal(put(s, &b, 1), "s");
+    assert_stored(s, "fra-1", 1, &empty, 1700000000600);
+
+    assert_false(stored(s, "fra-1", 2));
+    assert_false(stored(s, "nobody", seq));
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 2);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, "fra-1"), 3);
+    assert_int_equal(count(s, STORE_FINDINGS, NULL), 2);
+
+    bool has = false;
+    uint64_t hi = 0, n = 0;
+    highest(s, "fra-1", &has, &hi, &n);
+    assert_true(has);
+    assert_true(hi == seq);
+    assert_int_equal(n, 2);
+    highest(s, "nobody", &has, &hi, &n);
+    assert_false(has);
+    assert_int_equal(n, 0);
+
+    /* The journal mode is WAL (kept in the file). */
+    store_close(&s);
+    assert_null(s);
+    assert_string_equal(raw_text(db_path, "PRAGMA journal_mode"), "wal");
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    sample x;
+    sample_init(&x, 1000);
+
+    /* In one group: the second (a, 1) is a duplicate of the first. */
+    store_batch g1[] = {batch("a", 1, 10, &x.results), batch("a", 2, 10, &x.results),
+                        batch("a", 1, 10, &x.results), batch("b", 1, 10, &x.results)};
+    assert_string_equal(put(s, g1, 4), "ssds");
+    /* Across groups. */
+    store_batch g2[] = {batch("a", 2, 20, &x.results), batch("a", 3, 20, &x.results)};
+    assert_string_equal(put(s, g2, 2), "ds");
+    assert_int_equal(count(s, STORE_BATCHES, "a"), 3);
+    assert_int_equal(count(s, STORE_BATCHES, "b"), 1);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, "a"), 6);
+    assert_int_equal(count(s, STORE_FINDINGS, NULL), 4);
+    /* The duplicate did not overwrite the first copy's arrival time. */
+    assert_stored(s, "a", 2, &x.results, 10);
+
+    /* A lower seq never stored is accepted: no high-water mark. */
+    store_batch hi = batch("a", 100, 30, &x.results);
+    assert_string_equal(put(s, &hi, 1), "s");
+    store_batch lo[] = {batch("a", 50, 40, &x.results), batch("a", 50, 40, &x.results)};
+    assert_string_equal(put(s, lo, 2), "sd");
+    bool has;
+    uint64_t seq, n;
+    highest(s, "a", &has, &seq, &n);
+    assert_true(has);
+    assert_int_equal(seq, 100);
+    assert_int_equal(n, 5);
+
+    /* The highest seq compares as unsigned across INT64_MAX. */
+    const uint64_t big = (UINT64_C(1) << 63) + 5;
+    store_batch g3[] = {batch("c", big, 50, &x.results), batch("c", 7, 50, &x.results),
+                        batch("c", big - 1, 50, &x.results), batch("c", INT64_MAX, 50, &x.results),
+                        batch("c", big, 50, &x.results)};
+    assert_string_equal(put(s, g3, 5), "ssssd");
+    highest(s, "c", &has, &seq, &n);
+    assert_true(seq == big);
+    assert_int_equal(n, 4);
+    store_batch top = batch("c", UINT64_MAX, 60, &x.results);
+    assert_string_equal(put(s, &top, 1), "s");
+    highest(s, "c", &has, &seq, &n);
+    assert_true(seq == UINT64_MAX);
+    assert_true(stored(s, "c", big) && stored(s, "c", 7) && stored(s, "c", UINT64_MAX));
+    assert_false(stored(s, "c", 8));
+
+    /* An empty group is no work and no error. */
+    char err[64];
+    assert_int_equal(store_put_batches(s, NULL, 0, NULL, err, sizeof err), 0);
+    store_close(&s);
+}
+
+static void test_rollback(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    sample good, bad;
+    sample_init(&good, 1000);
+    sample_init(&bad, 1000);
+    bad.obs[1].qname = NULL; /* its first observation is stored before this fails */
+    store_batch g[] = {batch("a", 1, 10, &good.results), batch("a", 2, 10, &bad.results),
+                       batch("a", 3, 10, &good.results)};
+    store_put_result res[3];
+    char err[512] = "";
+    assert_int_equal(store_put_batches(s, g, 3, res, err, sizeof err), -1);
+    if (!strstr(err, db_path) || !strstr(err, "batch a/2: observation 1 has no qname"))
+        fail_msg("unexpected error: %s", err);
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 0);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 0);
+    assert_int_equal(count(s, STORE_FINDINGS, NULL), 0);
+    assert_int_equal(count(s, STORE_AGENTS, NULL), 0);
+    bool has = true;
+    uint64_t seq, n;
+    highest(s, "a", &has, &seq, &n);
+    assert_false(has);
+
+    /* A finding without a message, and an invalid agent id, likewise. */
+    sample nomsg;
+    sample_init(&nomsg, 1000);
+    proto_finding f = sample_findings[0];
+    f.message = NULL;
+    nomsg.results.findings = &f;
+    g[1] = batch("a", 2, 10, &nomsg.results);
+    assert_int_equal(store_put_batches(s, g, 3, res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "finding 0 has no message"));
+    g[1] = batch("a b", 2, 10, &good.results);
+    assert_int_equal(store_put_batches(s, g, 3, res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid agent id"));
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 0);
+
+    /* The same group, fixed, stores everything: the failed tries left no trace. */
+    g[1] = batch("a", 2, 10, &good.results);
+    assert_string_equal(put(s, g, 3), "sss");
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 6);
+    highest(s, "a", &has, &seq, &n);
+    assert_int_equal(seq, 3);
+    assert_int_equal(n, 3);
+    store_close(&s);
+}
+
+/* Collects store_latest()'s callbacks as "agent|region|resolver|t_ms|rrset" lines. */
+typedef struct latest_ctx {
+    char text[2048]; /* the lines */
+    int calls;       /* callbacks so far */
+    int stop_after;  /* return 1 after this many; 0: never */
+} latest_ctx;
+
+static int on_latest(void *arg, const store_obs *o)
+{
+    latest_ctx *c = arg;
+    size_t len = strlen(c->text);
+    snprintf(c->text + len, sizeof c->text - len, "%s|%s|%s|%" PRId64 "|%s|%zu\n", o->agent,
+             o->region ? o->region : "-", o->obs.resolver, o->obs.t_ms, o->obs.rrset, o->obs.n_ede);
+    c->calls++;
+    return c->stop_after && c->calls >= c->stop_after;
+}
+
+static void test_latest(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "";
+    store_agent hello = {.id = "a1", .region = "eu", .last_seen_ms = 1, .up = true};
+    assert_int_equal(store_agent_upsert(s, &hello, err, sizeof err), 0);
+
+    proto_obs o1[] = {
+        obs_min("local", "x.test.", 15, 100, "old"),
+        obs_min("9.9.9.9", "x.test.", 15, 100, "old"),
+        obs_min("local", "x.test.", 1, 500, "an A record"),
+        obs_min("local", "y.test.", 15, 900, "another name"),
+    };
+    proto_obs o2[] = {
+        obs_min("local", "x.test.", 15, 200, "new"),
+        obs_min("local", "x.test.", 15, 150, "between"),
+    };
+    /* Re-sent from a spool: arrives last but was observed earliest. */
+    proto_obs o3[] = {obs_min("9.9.9.9", "x.test.", 15, 50, "ancient")};
+    proto_obs o4[] = {obs_min("local", "x.test.", 15, 300, "b's view")};
+    o4[0].ede = sample_ede;
+    o4[0].n_ede = 2;
+    proto_results r1 = {.obs = o1, .n_obs = 4}, r2 = {.obs = o2, .n_obs = 2},
+                  r3 = {.obs = o3, .n_obs = 1}, r4 = {.obs = o4, .n_obs = 1};
+    store_batch g[] = {batch("a1", 1, 10, &r1), batch("a1", 2, 20, &r2), batch("a2", 1, 25, &r4),
+                       batch("a1", 0, 30, &r3)};
+    assert_string_equal(put(s, g, 4), "ssss");
+
+    latest_ctx c = {0};
+    assert_int_equal(store_latest(s, "x.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a1|eu|9.9.9.9|100|old|0\n"
+                                "a1|eu|local|200|new|0\n"
+                                "a2|-|local|300|b's view|2\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_latest(s, "x.test.", 1, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a1|eu|local|500|an A record|0\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_latest(s, "z.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 0);
+
+    /* Equal times: the one stored last wins. A callback may stop the walk. */
+    proto_obs o5[] = {obs_min("local", "x.test.", 15, 300, "b's second view")};
+    proto_results r5 = {.obs = o5, .n_obs = 1};
+    store_batch b5 = batch("a2", 2, 40, &r5);
+    assert_string_equal(put(s, &b5, 1), "s");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_latest(s, "x.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a1|eu|9.9.9.9|100|old|0\n"
+                                "a1|eu|local|200|new|0\n"
+                                "a2|-|local|300|b's second view|0\n");
+    memset(&c, 0, sizeof c);
+    c.stop_after = 1;
+    assert_int_equal(store_latest(s, "x.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 1);
+
+    /* Everything purged: no vantage point left. */
+    assert_int_equal(store_purge(s, INT64_MAX, NULL, err, sizeof err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_latest(s, "x.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 0);
+    store_close(&s);
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "";
+    /* Vantage point local: A, A, A with another rcode, B, timeout, B; auth: A. */
+    proto_obs o[] = {
+        obs_min("local", "h.test.", 1, 100, "h.test. A 192.0.2.1"),
+        obs_min("local", "h.test.", 1, 200, "h.test. A 192.0.2.1"),
+        obs_min("local", "h.test.", 1, 300, "h.test. A 192.0.2.1"),
+        obs_min("local", "h.test.", 1, 400, "h.test. A 192.0.2.2"),
+        obs_min("local", "h.test.", 1, 500, ""),
+        obs_min("local", "h.test.", 1, 600, "h.test. A 192.0.2.2"),
+        obs_min("auth", "h.test.", 1, 150, "h.test. A 192.0.2.1"),
+    };
+    for (size_t i = 0; i < 7; i++) {
+        o[i].rcode = 0;
+        o[i].fail = PROTO_FAIL_NONE;
+    }
+    o[2].rcode = 3;
+    o[4].fail = PROTO_FAIL_TIMEOUT;
+    proto_results r1 = {.obs = o, .n_obs = 4}, r2 = {.obs = o + 4, .n_obs = 3};
+    store_batch g[] = {batch("a", 1, 10, &r1), batch("a", 2, 20, &r2)};
+    assert_string_equal(put(s, g, 2), "ss");
+    /* Late, from a spool: older than the latest, so no change is recorded. */
+    proto_obs late[] = {obs_min("local", "h.test.", 1, 250, "h.test. A 198.51.100.1")};
+    proto_results r3 = {.obs = late, .n_obs = 1};
+    store_batch b3 = batch("a", 0, 30, &r3);
+    assert_string_equal(put(s, &b3, 1), "s");
+
+    latest_ctx c = {0};
+    assert_int_equal(store_history(s, "h.test.", 1, 0, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a|-|local|100|h.test. A 192.0.2.1|0\n"
+                                "a|-|auth|150|h.test. A 192.0.2.1|0\n"
+                                "a|-|local|300|h.test. A 192.0.2.1|0\n"
+                                "a|-|local|400|h.test. A 192.0.2.2|0\n"
+                                "a|-|local|500||0\n"
+                                "a|-|local|600|h.test. A 192.0.2.2|0\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_history(s, "h.test.", 1, 450, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a|-|local|500||0\n"
+                                "a|-|local|600|h.test. A 192.0.2.2|0\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_history(s, "h.test.", 28, 0, on_latest, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 0);
+
+    /* Retention takes the changes of the purged batches; the rest stays. */
+    assert_int_equal(store_purge(s, 15, NULL, err, sizeof err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_history(s, "h.test.", 1, 0, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a|-|auth|150|h.test. A 192.0.2.1|0\n"
+                                "a|-|local|500||0\n"
+                                "a|-|local|600|h.test. A 192.0.2.2|0\n");
+    store_close(&s);
+}
+
+/* Collects store_agents_list() as lines. */
+static int on_agent(void *arg, const store_agent *a)
+{
+    char *text = arg;
+    size_t len = strlen(text);
+    snprintf(text + len, 1024 - len,
+             "%s %s %s first=%" PRId64 " seen=%" PRId64 " hello=%" PRId64 " off=%s%" PRId64
+             " backlog=%s%" PRIu64 " %s hi=%s%" PRIu64 " n=%" PRIu64 "\n",
+             a->id, a->region ? a->region : "-", a->software ? a->software : "-", a->first_seen_ms,
+             a->last_seen_ms, a->last_hello_ms, a->has_clock_offset ? "" : "!", a->clock_offset_ms,
+             a->has_spool_backlog ? "" : "!", a->spool_backlog, a->up ? "up" : "down",
+             a->has_highest_seq ? "" : "!", a->highest_seq, a->stored_batches);
+    return 0;
+}
+
+static void test_agents(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "", text[1024] = "";
+    store_agent hello = {.id = "fra-1",
+                         .region = "eu-central",
+                         .software = "0.1.0",
+                         .last_seen_ms = 1000,
+                         .last_hello_ms = 1000,
+                         .spool_backlog = 3,
+                         .has_spool_backlog = true,
+                         .up = true};
+    assert_int_equal(store_agent_upsert(s, &hello, err, sizeof err), 0);
+    /* A heartbeat: keeps region, software and last HELLO. */
+    store_agent beat = {.id = "fra-1",
+                        .last_seen_ms = 2000,
+                        .clock_offset_ms = -42,
+                        .has_clock_offset = true,
+                        .spool_backlog = 0,
+                        .has_spool_backlog = true,
+                        .up = true};
+    assert_int_equal(store_agent_upsert(s, &beat, err, sizeof err), 0);
+    sample x;
+    sample_init(&x, 1);
+    store_batch b[] = {batch("fra-1", 9, 2100, &x.results), batch("nyc-1", 4, 2200, &x.results)};
+    assert_string_equal(put(s, b, 2), "ss");
+    /* Marked down: only up changes. */
+    store_agent down = {.id = "fra-1", .up = false};
+    assert_int_equal(store_agent_upsert(s, &down, err, sizeof err), 0);
+
+    assert_int_equal(store_agents_list(s, on_agent, text, err, sizeof err), 0);
+    assert_string_equal(text, "fra-1 eu-central 0.1.0 first=1000 seen=2000 hello=1000 off=-42 "
+                              "backlog=0 down hi=9 n=1\n"
+                              "nyc-1 - - first=2200 seen=2200 hello=0 off=!0 backlog=!0 down "
+                              "hi=4 n=1\n");
+    assert_int_equal(count(s, STORE_AGENTS, NULL), 2);
+
+    store_agent bad = {.id = "no spaces"};
+    assert_int_equal(store_agent_upsert(s, &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid agent id"));
+    store_close(&s);
+}
+
+static void test_monitors(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "";
+    const char *types[] = {"MX", "TXT"}, *resolvers[] = {"local", "auth", "127.0.11.1:5301"};
+    const char *agents[] = {"fra-1", "nyc-1"};
+    store_monitor m[] = {
+        {.name = "good",
+         .qname = "good.test",
+         .types = types,
+         .n_types = 2,
+         .profile = "mail",
+         .resolvers = resolvers,
+         .n_resolvers = 3,
+         .interval_ms = 60000,
+         .agents = agents,
+         .n_agents = 2,
+         .geo = true},
+        {.name = "plain",
+         .qname = "plain.test",
+         .types = types,
+         .n_types = 1,
+         .profile = "",
+         .resolvers = resolvers,
+         .n_resolvers = 1,
+         .interval_ms = 300000},
+    };
+    assert_int_equal(store_monitors_sync(s, m, 2, 7, err, sizeof err), 0);
+    assert_int_equal(count(s, STORE_MONITORS, NULL), 2);
+    store_close(&s);
+    assert_string_equal(raw_text(db_path, "SELECT qname || '|' || types || '|' || profile || '|' "
+                                          "|| resolvers || '|' || interval_ms || '|' || agents || "
+                                          "'|' || geo || '|' || generation FROM monitors "
+                                          "WHERE name = 'good'"),
+                        "good.test|MX TXT|mail|local auth 127.0.11.1:5301|60000|fra-1 nyc-1|1|7");
+    assert_string_equal(raw_text(db_path, "SELECT coalesce(profile, 'none') || '|' || "
+                                          "coalesce(agents, 'all') || '|' || types FROM monitors "
+                                          "WHERE name = 'plain'"),
+                        "none|all|MX");
+
+    /* A new config replaces the table; a bad one changes nothing. */
+    s = open_ok(db_path);
+    assert_int_equal(store_monitors_sync(s, &m[1], 1, 8, err, sizeof err), 0);
+    assert_int_equal(count(s, STORE_MONITORS, NULL), 1);
+    store_monitor twice[] = {m[0], m[0]};
+    assert_int_equal(store_monitors_sync(s, twice, 2, 9, err, sizeof err), -1);
+    assert_non_null(strstr(err, db_path));
+    assert_int_equal(count(s, STORE_MONITORS, NULL), 1);
+    store_close(&s);
+    assert_string_equal(raw_text(db_path, "SELECT name || generation FROM monitors"), "plain8");
+}
+
+static void test_purge(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "";
+    sample x;
+    sample_init(&x, 1);
+    store_batch g[] = {batch("a", 1, 1000, &x.results), batch("b", 1, 2000, &x.results),
+                       batch("a", 2, 3000, &x.results)};
+    assert_string_equal(put(s, g, 3), "sss");
+    store_batch late = batch("a", 3, 4000, &x.results);
+    assert_string_equal(put(s, &late, 1), "s");
+
+    store_purged p = {0};
+    assert_int_equal(store_purge(s, 2500, &p, err, sizeof err), 0);
+    assert_int_equal(p.batches, 2);
+    assert_int_equal(p.observations, 4);
+    assert_int_equal(p.findings, 2);
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 2);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 4);
+    assert_int_equal(count(s, STORE_FINDINGS, NULL), 2);
+    assert_int_equal(count(s, STORE_AGENTS, NULL), 2);
+    assert_false(stored(s, "a", 1));
+    assert_false(stored(s, "b", 1));
+    assert_stored(s, "a", 2, &x.results, 3000);
+    assert_stored(s, "a", 3, &x.results, 4000);
+    /* Agents keep what WELCOME needs. */
+    bool has;
+    uint64_t seq, n;
+    highest(s, "b", &has, &seq, &n);
+    assert_true(has);
+    assert_int_equal(seq, 1);
+    assert_int_equal(n, 1);
+
+    /* Nothing older: nothing removed. */
+    assert_int_equal(store_purge(s, 2500, &p, err, sizeof err), 0);
+    assert_int_equal(p.batches + p.observations + p.findings, 0);
+    assert_int_equal(store_purge(s, INT64_MAX, NULL, err, sizeof err), 0);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 0);
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 0);
+
+    /* Ids of purged rows may come back; batches stored afterwards read right. */
+    assert_string_equal(put(s, g, 3), "sss");
+    assert_stored(s, "b", 1, &x.results, 2000);
+    store_close(&s);
+}
+
+static void test_reopen(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    sample x;
+    sample_init(&x, 5);
+    store_batch g[] = {batch("a", 1, 10, &x.results), batch("a", 2, 20, &x.results)};
+    assert_string_equal(put(s, g, 2), "ss");
+    store_close(&s);
+    store_close(&s); /* NULL is fine */
+
+    s = open_ok(db_path);
+    assert_int_equal(count(s, STORE_BATCHES, NULL), 2);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 4);
+    assert_stored(s, "a", 2, &x.results, 20);
+    assert_string_equal(put(s, g, 2), "dd");
+    char err[512] = "";
+    latest_ctx c = {0};
+    assert_int_equal(store_latest(s, "good.test.", 15, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a|-|local|5|good.test. MX 10 mx1.good.test.|0\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_history(s, "good.test.", 1, 0, on_latest, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a|-|local|5||0\n");
+    bool has;
+    uint64_t seq, n;
+    highest(s, "a", &has, &seq, &n);
+    assert_int_equal(seq, 2);
+    assert_int_equal(n, 2);
+    assert_string_equal(store_path(s), db_path);
+    store_close(&s);
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                        "1");
+}
+
+static void test_migrate_older(void **state)
+{
+    (void)state;
+    /* A file from before schema version 1: meta only, version 0, one more key. */
+    raw_exec(db_path, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('schema_version', '0'), ('note', 'kept');");
+    store_t *s = open_ok(db_path);
+    sample x;
+    sample_init(&x, 5);
+    store_batch b = batch("a", 1, 10, &x.results);
+    assert_string_equal(put(s, &b, 1), "s");
+    store_close(&s);
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                        "1");
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'note'"), "kept");
+    assert_string_equal(raw_text(db_path, "PRAGMA application_id"), "1447120468");
+
+    /* A step that fails rolls back whole: the file stays at version 0. */
+    char *old = malloc(strlen(tmp) + 16);
+    assert_non_null(old);
+    sprintf(old, "%s/old.db", tmp);
+    raw_exec(old, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                  "INSERT INTO meta VALUES ('schema_version', '0');"
+                  "CREATE TABLE batches (x);");
+    open_refused(old, "migrating to schema version 1");
+    assert_string_equal(raw_text(old, "SELECT value FROM meta WHERE key = 'schema_version'"), "0");
+    assert_string_equal(raw_text(old, "SELECT count(*) FROM sqlite_schema WHERE name = 'agents'"),
+                        "0");
+    free(old);
+}
+
+static void test_refuse_newer(void **state)
+{
+    (void)state;
+    raw_exec(db_path, "PRAGMA application_id = 1447120468;"
+                      "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('schema_version', '99');");
+    open_refused(db_path, "schema version 99 is newer than this build's 1");
+    /* Left untouched: still in its rollback-journal mode, still version 99. */
+    assert_string_equal(raw_text(db_path, "PRAGMA journal_mode"), "delete");
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                        "99");
+}
+
+static void test_refuse_foreign(void **state)
+{
+    (void)state;
+    /* Not a database at all. */
+    char *text = tu_write(tmp, "notes.txt",
+                          "this is a text file, long enough to fill a database header and more "
+                          "so that SQLite reads it and finds it is not one of its own files.\n",
+                          0644);
+    open_refused(text, "not an SQLite database");
+    free(text);
+    /* A database of some other program. */
+    char *other = malloc(strlen(tmp) + 16);
+    assert_non_null(other);
+    sprintf(other, "%s/other.db", tmp);
+    raw_exec(other, "CREATE TABLE users (name TEXT);");
+    open_refused(other, "not a vantage store");
+    raw_exec(other, "PRAGMA application_id = 42;");
+    open_refused(other, "another application");
+    free(other);
+    /* A file that cannot be created. */
+    char *missing = malloc(strlen(tmp) + 32);
+    assert_non_null(missing);
+    sprintf(missing, "%s/no/such/dir/x.db", tmp);
+    open_refused(missing, "cannot open");
+    free(missing);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_latest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_monitors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_older, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_foreign, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
