@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -970,6 +971,104 @@ int ctl_tracks(const char *endpoint, int argc, char **argv)
         if (tb)
             table_print(tb, stdout);
         table_destroy(&tb);
+    }
+    json_decref(reply);
+    return CTL_OK;
+}
+
+/* ---- history ------------------------------------------------------------------------------ */
+
+/* "1h", "30m", "90s" ago, or an ISO 8601 UTC time; -1 when neither. */
+static int64_t ctl_since(const char *text)
+{
+    uint64_t ms;
+    char err[128];
+    if (conf_parse_duration_ms(text, 0, UINT64_C(3650) * 86400000, &ms, err, sizeof err) == 0)
+        return clock_wall_ms() - (int64_t)ms;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        end = strptime(text, "%Y-%m-%d", &tm);
+    if (!end || (*end && strcmp(end, "Z") != 0))
+        return -1;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+int ctl_history(const char *endpoint, int argc, char **argv)
+{
+    bool json = false;
+    const char *words[2];
+    const char *since = "24h";
+    size_t n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+            since = argv[++i];
+        } else if (argv[i][0] != '-' && n < 2) {
+            words[n++] = argv[i];
+        } else {
+            fprintf(stderr, "vantagectl history: unexpected argument '%s'\n", argv[i]);
+            n = 99;
+            break;
+        }
+    }
+    int64_t since_ms = n == 2 ? ctl_since(since) : -1;
+    if (n != 2 || since_ms < 0) {
+        if (n == 2)
+            fprintf(stderr,
+                    "vantagectl history: --since wants a duration (1h, 30m) or a UTC time "
+                    "(2026-11-26T10:00:00Z), not '%s'\n",
+                    since);
+        fprintf(stderr, "usage: vantagectl history NAME TYPE [--since T] [--json]\n");
+        return CTL_UNKNOWN;
+    }
+    json_t *req = json_pack("{s:s,s:s,s:s,s:I}", "cmd", "history", "name", words[0], "type",
+                            words[1], "since_ms", (json_int_t)since_ms);
+    json_t *reply = ctl_call(endpoint, req, 10000);
+    json_decref(req);
+    if (!reply)
+        return CTL_UNKNOWN;
+    json_object_del(reply, "ok");
+    if (json) {
+        ctl_print_json(reply);
+    } else {
+        json_t *changes = json_object_get(reply, "changes");
+        printf("%s %s since %s: %zu change%s\n", json_string_value(json_object_get(reply, "name")),
+               json_string_value(json_object_get(reply, "type")),
+               json_string_value(json_object_get(reply, "since")), json_array_size(changes),
+               json_array_size(changes) == 1 ? "" : "s");
+        static const char *const head[] = {"TIME",   "REGION", "AGENT", "RESOLVER",
+                                           "STATUS", "ANSWER", NULL};
+        table_t *t = table_new(head);
+        size_t i;
+        json_t *c;
+        json_array_foreach(changes, i, c)
+        {
+            char ans[2048] = "";
+            size_t pos = 0, k;
+            json_t *line;
+            json_array_foreach(json_object_get(c, "answer"), k, line)
+            {
+                int w = snprintf(ans + pos, sizeof ans - pos, "%s%s", k ? ", " : "",
+                                 json_string_value(line));
+                if (w < 0 || (size_t)w >= sizeof ans - pos)
+                    break;
+                pos += (size_t)w;
+            }
+            const char *row[] = {json_string_value(json_object_get(c, "time")),
+                                 json_string_value(json_object_get(c, "region")),
+                                 json_string_value(json_object_get(c, "agent")),
+                                 json_string_value(json_object_get(c, "resolver")),
+                                 json_string_value(json_object_get(c, "status")),
+                                 ans[0] ? ans : "-"};
+            if (t)
+                table_add(t, row);
+        }
+        if (t)
+            table_print(t, stdout);
+        table_destroy(&t);
     }
     json_decref(reply);
     return CTL_OK;

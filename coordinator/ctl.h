@@ -35,6 +35,9 @@ int ctl_track(const char *endpoint, int argc, char **argv);
 /* `vantagectl watch ID [--json]`: the track live; exit 0 converged, 1 timed out. */
 int ctl_watch(const char *endpoint, int argc, char **argv);
 
+/* `vantagectl history NAME TYPE [--since T] [--json]`: when each vantage point's answer changed. */
+int ctl_history(const char *endpoint, int argc, char **argv);
+
 /* `vantagectl tracks [--json]`. */
 int ctl_tracks(const char *endpoint, int argc, char **argv);
 

@@ -99,6 +99,8 @@ int main(int argc, char **argv)
         rc = ctl_watch(endpoint, argc - i, argv + i);
     } else if (strcmp(cmd, "tracks") == 0) {
         rc = ctl_tracks(endpoint, argc - i, argv + i);
+    } else if (strcmp(cmd, "history") == 0) {
+        rc = ctl_history(endpoint, argc - i, argv + i);
     } else {
         fprintf(stderr, "vantagectl: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -849,6 +849,14 @@ static json_t *control_view(server *s, const char *cmd, const json_t *req)
         r = views_status(&v, json_str(req, "name"), err, sizeof err);
     } else if (strcmp(cmd, "monitors") == 0) {
         r = views_monitors(&v, err, sizeof err);
+    } else if (strcmp(cmd, "history") == 0) {
+        const char *name = json_str(req, "name"), *type = json_str(req, "type");
+        ldns_rr_type t;
+        if (!name || !type || !dnsname_type_from_str(type, &t))
+            return control_error("history: %s", "wants a name and a record type");
+        r = views_history(&v, name, (uint16_t)t,
+                          (int64_t)json_integer_value(json_object_get(req, "since_ms")), err,
+                          sizeof err);
     } else {
         const char *name = json_str(req, "name"), *type = json_str(req, "type");
         ldns_rr_type t;
@@ -910,7 +918,7 @@ static void server_control(server *s)
                      strcmp(cmd, "tracks") == 0)
                 reply = control_track(s, cmd, req);
             else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "diff") == 0 ||
-                     strcmp(cmd, "monitors") == 0)
+                     strcmp(cmd, "monitors") == 0 || strcmp(cmd, "history") == 0)
                 reply = control_view(s, cmd, req);
             else if (strcmp(cmd, "check") == 0)
                 reply = control_check(s, req, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),

@@ -302,3 +302,45 @@ json_t *views_monitors(const views_ctx *v, char *err, size_t errlen)
     json_object_set_new(r, "monitors", list);
     return r;
 }
+
+static int views_history_cb(void *ctx, const store_obs *so)
+{
+    json_t *list = ctx;
+    if (json_array_size(list) >= 100000)
+        return 1;
+    char buf[40];
+    json_t *j = json_object();
+    json_object_set_new(j, "agent", json_string(so->agent));
+    json_object_set_new(j, "region", so->region ? json_string(so->region) : json_null());
+    json_object_set_new(j, "resolver", json_string(so->obs.resolver));
+    json_object_set_new(j, "kind", json_string(so->obs.kind));
+    json_object_set_new(j, "time", json_string(pjson_time(so->obs.t_ms, buf, sizeof buf)));
+    json_object_set_new(j, "time_ms", json_integer(so->obs.t_ms));
+    json_object_set_new(j, "status", json_string(pjson_obs_status(&so->obs)));
+    json_object_set_new(j, "answer", rrset_lines(so->obs.rrset));
+    if (so->obs.has_soa_serial)
+        json_object_set_new(j, "serial", json_integer(so->obs.soa_serial));
+    json_array_append_new(list, j);
+    return 0;
+}
+
+json_t *views_history(const views_ctx *v, const char *qname, uint16_t qtype, int64_t since_ms,
+                      char *err, size_t errlen)
+{
+    char name[DNSNAME_TEXT_MAX], tbuf[32];
+    if (dnsname_normalize(qname, name, sizeof name) != DNSNAME_OK) {
+        snprintf(err, errlen, "'%s' is not a domain name", qname);
+        return NULL;
+    }
+    json_t *list = json_array();
+    if (store_history(v->store, name, qtype, since_ms, views_history_cb, list, err, errlen) != 0) {
+        json_decref(list);
+        return NULL;
+    }
+    json_t *r = json_object();
+    json_object_set_new(r, "name", json_string(name));
+    json_object_set_new(r, "type", json_string(pjson_type(qtype, tbuf, sizeof tbuf)));
+    json_object_set_new(r, "since", json_string(pjson_time(since_ms, tbuf, sizeof tbuf)));
+    json_object_set_new(r, "changes", list);
+    return r;
+}

@@ -40,6 +40,14 @@ json_t *views_compare(const views_ctx *v, const char *qname, uint16_t qtype, boo
  */
 json_t *views_status(const views_ctx *v, const char *name, char *err, size_t errlen);
 
+/*
+ * When each vantage point's answer to (qname, qtype) changed since since_ms
+ * (coordinator clock): {"name", "type", "changes": [{agent, region,
+ * resolver, kind, time, status, answer}, ...]} oldest first.
+ */
+json_t *views_history(const views_ctx *v, const char *qname, uint16_t qtype, int64_t since_ms,
+                      char *err, size_t errlen);
+
 /* The monitors of the config with their state: {"monitors": [...]}. */
 json_t *views_monitors(const views_ctx *v, char *err, size_t errlen);
 

@@ -173,6 +173,12 @@ check "status --json has every monitored question" \
 check "status of an unknown name: exit 3 with a message" \
 	sh -c "$CTL status nosuch.example 2>&1 >/dev/null | grep -q 'not monitored'; test \$? = 0"
 
+$CTL history prop.test MX --since 5m --json >"$W/history.json"
+check "history: region3's answer changed from mx1 to mx2" \
+	jq -e '[.changes[] | select(.agent == "region3" and .resolver == "local") | .answer[0]] as $a | ($a | any(test("mx1"))) and ($a | any(test("mx2")))' "$W/history.json"
+check "history prints a table" sh -c "$CTL history prop.test MX --since 1h | grep -q 'region3 .*local .*ok .*mx2.good.test'"
+check "history with a bad --since: exit 3" sh -c "$CTL history prop.test MX --since yesterday 2>/dev/null; test \$? = 3"
+
 cat "$W/status-prop.txt" "$W/diff-new.txt"
 echo "scenario tests: $pass passed, $fails failed"
 [ "$fails" = 0 ]
