@@ -142,6 +142,24 @@ $CTL tracks | grep -q "prop.test.*converged"
 check "tracks lists it as converged" test $? = 0
 $CTL watch "$id" >"$W/watch.txt"
 check "watch of an ended track prints who took how long" grep -q "the whole world took" "$W/watch.txt"
+# --from-auth: the authoritative servers already serve mx2, so every cache holds it now
+$CTL track prop.test MX --from-auth --interval 5 --deadline 30s --json >"$W/track2.json"
+check "--from-auth expects what the newest-serial servers serve" \
+	jq -e '.expect == "prop.test. MX 10 mx2.good.test."' "$W/track2.json"
+$CTL watch "$(jq -r .id "$W/track2.json")" >/dev/null
+check "--from-auth track converges" test $? = 0
+# --expect-serial on the SOA
+$CTL track prop.test SOA --expect-serial 2024010102 --interval 5 --deadline 30s --json >"$W/track3.json"
+$CTL watch "$(jq -r .id "$W/track3.json")" --json >"$W/watch3.jsonl"
+check "--expect-serial 2024010102 converges on the SOA" \
+	sh -c "tail -n 1 '$W/watch3.jsonl' | jq -e '.state == \"converged\"' >/dev/null"
+$CTL track prop.test SOA --expect-serial 2024010109 --interval 2 --deadline 3s --json >"$W/track4.json"
+$CTL watch "$(jq -r .id "$W/track4.json")" >"$W/watch4.txt"
+rc=$?
+check "a serial that never comes: the track times out (exit 1) and says who is stale" \
+	sh -c "test $rc = 1 && grep -q 'timed out' '$W/watch4.txt' && grep -q stale '$W/watch4.txt'"
+check "track with bad arguments: exit 3" sh -c "$CTL track prop.test MX 2>/dev/null; test \$? = 3"
+
 cat "$W/watch.txt"
 echo "track tests: $pass passed, $fails failed (change at $changed)"
 [ "$fails" = 0 ]
