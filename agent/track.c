@@ -12,7 +12,6 @@
 #include "common/arena.h"
 #include "common/clock.h"
 #include "common/dnsname.h"
-#include "common/serial.h"
 
 #define TRACK_VPS_MAX 64
 
@@ -56,15 +55,7 @@ struct track_run {
 
 static bool track_matches(const track_run_t *t, const proto_obs *o)
 {
-    if (o->fail != PROTO_FAIL_NONE)
-        return false;
-    if (t->has_expect_serial) {
-        if (!o->has_soa_serial)
-            return false;
-        serial_order c = serial_cmp(o->soa_serial, t->expect_serial);
-        return c == SERIAL_EQ || c == SERIAL_GT;
-    }
-    return t->expect && o->rcode == 0 && strcmp(o->rrset ? o->rrset : "", t->expect) == 0;
+    return proto_obs_matches(o, t->expect, t->has_expect_serial, t->expect_serial);
 }
 
 /* When to ask a vantage point again, from the answer it just gave. */

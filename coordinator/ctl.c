@@ -96,58 +96,43 @@ static void ctl_print_json(json_t *doc)
     fputc('\n', stdout);
 }
 
-static int ctl_parse_json_flag(int argc, char **argv, const char *cmd, bool *json)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
-            *json = true;
-        } else {
-            fprintf(stderr, "vantagectl %s: unexpected argument '%s'\n", cmd, argv[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
+/* Fills one table row from one item of a list reply. */
+typedef void (*ctl_row_fn)(const json_t *item, table_t *t);
 
-int ctl_agents(const char *endpoint, int argc, char **argv)
+/*
+ * `vantagectl CMD [--json]` for commands that answer a list under key: the
+ * JSON document {key: [...]} or a table with head, a row per item.
+ */
+static int ctl_list(const char *endpoint, int argc, char **argv, const char *cmd, const char *key,
+                    const char *const *head, ctl_row_fn row)
 {
     bool json = false;
-    if (ctl_parse_json_flag(argc, argv, "agents", &json) != 0)
-        return CTL_UNKNOWN;
-    json_t *req = json_pack("{s:s}", "cmd", "agents");
-    json_t *reply = ctl_call(endpoint, req, 5000);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+            json = true;
+        } else {
+            fprintf(stderr, "vantagectl %s: unexpected argument '%s'\n", cmd, argv[i]);
+            return CTL_UNKNOWN;
+        }
+    }
+    json_t *req = json_pack("{s:s}", "cmd", cmd);
+    json_t *reply = ctl_call(endpoint, req, 10000);
     json_decref(req);
     if (!reply)
         return CTL_UNKNOWN;
-    json_t *agents = json_object_get(reply, "agents");
+    json_t *list = json_object_get(reply, key);
     if (json) {
-        json_t *doc = json_pack("{s:O}", "agents", agents);
+        json_t *doc = json_pack("{s:O}", key, list);
         ctl_print_json(doc);
         json_decref(doc);
     } else {
-        static const char *const head[] = {"AGENT",  "REGION",  "STATE", "LAST SEEN",
-                                           "OFFSET", "VERSION", "SPOOL", NULL};
         table_t *t = table_new(head);
         size_t i;
-        json_t *a;
-        json_array_foreach(agents, i, a)
+        json_t *item;
+        json_array_foreach(list, i, item)
         {
-            char seen[80], off[24] = "-", spool[24];
-            table_when(json_integer_value(json_object_get(a, "last_seen_ms")), seen, sizeof seen);
-            json_t *o = json_object_get(a, "clock_offset_ms");
-            if (json_is_integer(o))
-                snprintf(off, sizeof off, "%+lld ms", (long long)json_integer_value(o));
-            snprintf(spool, sizeof spool, "%lld",
-                     (long long)json_integer_value(json_object_get(a, "spool_backlog")));
-            const char *row[] = {json_string_value(json_object_get(a, "id")),
-                                 json_string_value(json_object_get(a, "region")),
-                                 json_string_value(json_object_get(a, "state")),
-                                 seen,
-                                 off,
-                                 json_string_value(json_object_get(a, "version")),
-                                 spool};
             if (t)
-                table_add(t, row);
+                row(item, t);
         }
         if (t)
             table_print(t, stdout);
@@ -155,6 +140,32 @@ int ctl_agents(const char *endpoint, int argc, char **argv)
     }
     json_decref(reply);
     return CTL_OK;
+}
+
+static void ctl_agent_row(const json_t *a, table_t *t)
+{
+    char seen[80], off[24] = "-", spool[24];
+    table_when(json_integer_value(json_object_get(a, "last_seen_ms")), seen, sizeof seen);
+    json_t *o = json_object_get(a, "clock_offset_ms");
+    if (json_is_integer(o))
+        snprintf(off, sizeof off, "%+lld ms", (long long)json_integer_value(o));
+    snprintf(spool, sizeof spool, "%lld",
+             (long long)json_integer_value(json_object_get(a, "spool_backlog")));
+    const char *row[] = {json_string_value(json_object_get(a, "id")),
+                         json_string_value(json_object_get(a, "region")),
+                         json_string_value(json_object_get(a, "state")),
+                         seen,
+                         off,
+                         json_string_value(json_object_get(a, "version")),
+                         spool};
+    table_add(t, row);
+}
+
+int ctl_agents(const char *endpoint, int argc, char **argv)
+{
+    static const char *const head[] = {"AGENT",  "REGION",  "STATE", "LAST SEEN",
+                                       "OFFSET", "VERSION", "SPOOL", NULL};
+    return ctl_list(endpoint, argc, argv, "agents", "agents", head, ctl_agent_row);
 }
 
 static void ctl_check_usage(FILE *out)
@@ -546,65 +557,41 @@ int ctl_diff(const char *endpoint, int argc, char **argv)
     return status;
 }
 
+static void ctl_monitor_row(const json_t *m, table_t *t)
+{
+    char types[256] = "", agents[256] = "", every[32];
+    size_t k, pos = 0;
+    json_t *x;
+    json_array_foreach(json_object_get(m, "types"), k, x) pos +=
+        (size_t)snprintf(types + pos, pos < sizeof types ? sizeof types - pos : 0, "%s%s",
+                         k ? " " : "", json_string_value(x));
+    json_t *ag = json_object_get(m, "agents");
+    if (json_is_string(ag)) {
+        snprintf(agents, sizeof agents, "%s", json_string_value(ag));
+    } else {
+        pos = 0;
+        json_array_foreach(ag, k, x) pos +=
+            (size_t)snprintf(agents + pos, pos < sizeof agents ? sizeof agents - pos : 0, "%s%s",
+                             k ? " " : "", json_string_value(x));
+    }
+    snprintf(every, sizeof every, "%llds",
+             (long long)json_integer_value(json_object_get(m, "interval_s")));
+    const char *profile = json_string_value(json_object_get(m, "profile"));
+    const char *row[] = {json_string_value(json_object_get(m, "name")),
+                         json_string_value(json_object_get(m, "qname")),
+                         types[0] ? types : "-",
+                         profile ? profile : "-",
+                         every,
+                         agents,
+                         json_string_value(json_object_get(m, "state"))};
+    table_add(t, row);
+}
+
 int ctl_monitors(const char *endpoint, int argc, char **argv)
 {
-    bool json = false;
-    const char *words[1];
-    size_t n;
-    if (ctl_words(argc, argv, "monitors", &json, words, 0, &n) != 0)
-        return CTL_UNKNOWN;
-    json_t *req = json_pack("{s:s}", "cmd", "monitors");
-    json_t *reply = ctl_call(endpoint, req, 10000);
-    json_decref(req);
-    if (!reply)
-        return CTL_UNKNOWN;
-    json_t *mons = json_object_get(reply, "monitors");
-    if (json) {
-        json_t *doc = json_pack("{s:O}", "monitors", mons);
-        ctl_print_json(doc);
-        json_decref(doc);
-    } else {
-        static const char *const head[] = {"MONITOR", "NAME",   "TYPES", "PROFILE",
-                                           "EVERY",   "AGENTS", "STATE", NULL};
-        table_t *t = table_new(head);
-        size_t i;
-        json_t *m;
-        json_array_foreach(mons, i, m)
-        {
-            char types[256] = "", agents[256] = "", every[32];
-            size_t k, pos = 0;
-            json_t *x;
-            json_array_foreach(json_object_get(m, "types"), k, x) pos +=
-                (size_t)snprintf(types + pos, pos < sizeof types ? sizeof types - pos : 0, "%s%s",
-                                 k ? " " : "", json_string_value(x));
-            json_t *ag = json_object_get(m, "agents");
-            if (json_is_string(ag)) {
-                snprintf(agents, sizeof agents, "%s", json_string_value(ag));
-            } else {
-                pos = 0;
-                json_array_foreach(ag, k, x) pos +=
-                    (size_t)snprintf(agents + pos, pos < sizeof agents ? sizeof agents - pos : 0,
-                                     "%s%s", k ? " " : "", json_string_value(x));
-            }
-            snprintf(every, sizeof every, "%llds",
-                     (long long)json_integer_value(json_object_get(m, "interval_s")));
-            const char *profile = json_string_value(json_object_get(m, "profile"));
-            const char *row[] = {json_string_value(json_object_get(m, "name")),
-                                 json_string_value(json_object_get(m, "qname")),
-                                 types[0] ? types : "-",
-                                 profile ? profile : "-",
-                                 every,
-                                 agents,
-                                 json_string_value(json_object_get(m, "state"))};
-            if (t)
-                table_add(t, row);
-        }
-        if (t)
-            table_print(t, stdout);
-        table_destroy(&t);
-    }
-    json_decref(reply);
-    return CTL_OK;
+    static const char *const head[] = {"MONITOR", "NAME",   "TYPES", "PROFILE",
+                                       "EVERY",   "AGENTS", "STATE", NULL};
+    return ctl_list(endpoint, argc, argv, "monitors", "monitors", head, ctl_monitor_row);
 }
 
 /* ---- track, watch, tracks ---------------------------------------------------------------- */
@@ -922,58 +909,32 @@ int ctl_watch(const char *endpoint, int argc, char **argv)
     }
 }
 
+static void ctl_track_row(const json_t *t, table_t *tb)
+{
+    char id[24], pts[48], started[80], took[32] = "-";
+    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+    snprintf(pts, sizeof pts, "%lld/%lld",
+             (long long)json_integer_value(json_object_get(t, "converged_points")),
+             (long long)json_integer_value(json_object_get(t, "points")));
+    table_when(json_integer_value(json_object_get(t, "started_ms")), started, sizeof started);
+    if (json_is_integer(json_object_get(t, "took_ms")))
+        snprintf(took, sizeof took, "%.1f s",
+                 json_integer_value(json_object_get(t, "took_ms")) / 1000.0);
+    const char *row[] = {id,
+                         json_string_value(json_object_get(t, "name")),
+                         json_string_value(json_object_get(t, "type")),
+                         json_string_value(json_object_get(t, "state")),
+                         pts,
+                         started,
+                         took};
+    table_add(tb, row);
+}
+
 int ctl_tracks(const char *endpoint, int argc, char **argv)
 {
-    bool json = false;
-    const char *words[1];
-    size_t n;
-    if (ctl_words(argc, argv, "tracks", &json, words, 0, &n) != 0)
-        return CTL_UNKNOWN;
-    json_t *req = json_pack("{s:s}", "cmd", "tracks");
-    json_t *reply = ctl_call(endpoint, req, 5000);
-    json_decref(req);
-    if (!reply)
-        return CTL_UNKNOWN;
-    json_t *list = json_object_get(reply, "tracks");
-    if (json) {
-        json_t *doc = json_pack("{s:O}", "tracks", list);
-        ctl_print_json(doc);
-        json_decref(doc);
-    } else {
-        static const char *const head[] = {"ID",     "NAME",    "TYPE", "STATE",
-                                           "POINTS", "STARTED", "TOOK", NULL};
-        table_t *tb = table_new(head);
-        size_t i;
-        json_t *t;
-        json_array_foreach(list, i, t)
-        {
-            char id[24], pts[48], started[80], took[32] = "-";
-            snprintf(id, sizeof id, "%lld",
-                     (long long)json_integer_value(json_object_get(t, "id")));
-            snprintf(pts, sizeof pts, "%lld/%lld",
-                     (long long)json_integer_value(json_object_get(t, "converged_points")),
-                     (long long)json_integer_value(json_object_get(t, "points")));
-            table_when(json_integer_value(json_object_get(t, "started_ms")), started,
-                       sizeof started);
-            if (json_is_integer(json_object_get(t, "took_ms")))
-                snprintf(took, sizeof took, "%.1f s",
-                         json_integer_value(json_object_get(t, "took_ms")) / 1000.0);
-            const char *row[] = {id,
-                                 json_string_value(json_object_get(t, "name")),
-                                 json_string_value(json_object_get(t, "type")),
-                                 json_string_value(json_object_get(t, "state")),
-                                 pts,
-                                 started,
-                                 took};
-            if (tb)
-                table_add(tb, row);
-        }
-        if (tb)
-            table_print(tb, stdout);
-        table_destroy(&tb);
-    }
-    json_decref(reply);
-    return CTL_OK;
+    static const char *const head[] = {"ID",     "NAME",    "TYPE", "STATE",
+                                       "POINTS", "STARTED", "TOOK", NULL};
+    return ctl_list(endpoint, argc, argv, "tracks", "tracks", head, ctl_track_row);
 }
 
 /* ---- history ------------------------------------------------------------------------------ */

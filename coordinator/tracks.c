@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/serial.h"
 #include "proto/json.h"
 
 #define TRACKS_MAX 256
@@ -135,15 +134,7 @@ bool track_ended(const track_t *t)
 
 static bool track_match(const track_t *t, const proto_obs *o)
 {
-    if (o->fail != PROTO_FAIL_NONE)
-        return false;
-    if (t->has_expect_serial) {
-        if (!o->has_soa_serial)
-            return false;
-        serial_order c = serial_cmp(o->soa_serial, t->expect_serial);
-        return c == SERIAL_EQ || c == SERIAL_GT;
-    }
-    return t->expect && o->rcode == 0 && strcmp(o->rrset ? o->rrset : "", t->expect) == 0;
+    return proto_obs_matches(o, t->expect, t->has_expect_serial, t->expect_serial);
 }
 
 /* One line for an answer: its records joined, or its status word. */

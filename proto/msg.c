@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "common/serial.h"
+
 #define NONE PSCHEMA_NONE
 #define F(type, key, kind, member, req, max)                                                       \
     {                                                                                              \
@@ -219,4 +221,17 @@ void proto_msg_clear(proto_msg *msg)
 {
     arena_destroy(&msg->arena);
     memset(&msg->body, 0, sizeof msg->body);
+}
+
+bool proto_obs_matches(const proto_obs *o, const char *expect, bool has_serial, uint32_t serial)
+{
+    if (o->fail != PROTO_FAIL_NONE)
+        return false;
+    if (has_serial) {
+        if (!o->has_soa_serial)
+            return false;
+        serial_order c = serial_cmp(o->soa_serial, serial);
+        return c == SERIAL_EQ || c == SERIAL_GT;
+    }
+    return expect && o->rcode == 0 && strcmp(o->rrset ? o->rrset : "", expect) == 0;
 }

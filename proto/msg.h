@@ -268,6 +268,13 @@ proto_status proto_body_encode(uint32_t type, const void *body, msgpack_packer *
 proto_status proto_body_decode(uint32_t type, const msgpack_object *in, proto_msg *msg,
                                proto_error *err);
 
+/*
+ * Whether an observation shows what a TRACK expects: a usable answer and
+ * either the SOA serial has_serial ? serial or newer (RFC 1982), or the
+ * canonical RR set text expect with rcode NOERROR.
+ */
+bool proto_obs_matches(const proto_obs *o, const char *expect, bool has_serial, uint32_t serial);
+
 /* Free what a decoded message owns; the struct may be reused. */
 void proto_msg_clear(proto_msg *msg);
 
