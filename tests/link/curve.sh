@@ -11,6 +11,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_HOME=$ROOT/tests/lab
 . "$LAB_HOME/lab.sh"
+. "$ROOT/tests/lib/harness.sh"
 lab_netns_enter "$0" "$@" || exit 1
 BIN=${VANTAGE_BIN:-$ROOT/bin}
 EVIL=${VANTAGE_EVIL:-$ROOT/build/tests/evil}
@@ -31,21 +32,6 @@ trap cleanup EXIT INT TERM
 lab_start "$lab" >/dev/null || exit 1
 ip addr add 127.0.40.1/32 dev lo 2>/dev/null
 
-pass=0
-fails=0
-ok() {
-	pass=$((pass + 1))
-	echo "PASS  $*"
-}
-bad() {
-	fails=$((fails + 1))
-	echo "FAIL  $*"
-}
-check() { # check NAME COMMAND...: a test that passes when the command does
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
 
 EP=tcp://127.0.40.1:7401
 "$BIN/vantagectl" keygen "$W/coord.key" >/dev/null
@@ -109,16 +95,6 @@ start_agent() {
 stop_agent() {
 	kill "$AGENT"
 	wait "$AGENT" 2>/dev/null
-}
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds (sets n)
-	n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
 }
 grew() { [ "$(stored "$1")" -gt "$2" ]; }
 hellos() { grep -c 'HELLO sent' "$W/ams-1.log"; }

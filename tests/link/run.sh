@@ -9,6 +9,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_HOME=$ROOT/tests/lab
 . "$LAB_HOME/lab.sh"
+. "$ROOT/tests/lib/harness.sh"
 lab_netns_enter "$0" "$@" || exit 1
 BIN=${VANTAGE_BIN:-$ROOT/bin}
 EVIL=${VANTAGE_EVIL:-$ROOT/build/tests/evil}
@@ -17,10 +18,7 @@ top=$(mktemp -d /tmp/vantage-link.XXXXXX)
 lab="$top/lab"
 W="$top/w" # kept apart from the lab folder: lab_procs greps command lines
 mkdir -p "$lab" "$W/agents"
-# a private copy of the programs: a rebuild during the test cannot swap them
-mkdir -p "$W/bin"
-cp "$BIN/vantage-agent" "$BIN/vantage-coord" "$BIN/vantagectl" "$W/bin/" || exit 1
-BIN="$W/bin"
+vt_private_bins "$W"
 lab_init "$lab" >/dev/null
 cp "$ROOT/tests/agent/lab.conf" "$lab/lab.conf"
 pids=""
@@ -33,29 +31,10 @@ trap cleanup EXIT INT TERM
 lab_start "$lab" >/dev/null || exit 1
 ip addr add 127.0.40.1/32 dev lo 2>/dev/null
 
-pass=0
-fails=0
-ok() {
-	pass=$((pass + 1))
-	echo "PASS  $*"
-}
-bad() {
-	fails=$((fails + 1))
-	echo "FAIL  $*"
-}
-check() { # check NAME COMMAND...: a test that passes when the command does
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
 
 AGENTS="fra-1 nyc-1 sgp-1"
-"$BIN/vantagectl" keygen "$W/coord.key" >/dev/null
-for a in $AGENTS probe; do
-	"$BIN/vantage-agent" keygen "$W/$a.key" >/dev/null
-	printf '[agent %s]\nregion = %s\npubkey = %s\n' "$a" "reg-$a" "$(cat "$W/$a.key.pub")" \
-		>"$W/agents/$a.conf"
-done
+# shellcheck disable=SC2086
+vt_keys "$W" $AGENTS probe
 "$BIN/vantage-agent" keygen "$W/stranger.key" >/dev/null
 write_coord_conf() { # write_coord_conf SKEW
 	cat >"$W/coord.conf" <<C
@@ -111,16 +90,6 @@ start_agent() {
 	pids="$pids $!"
 }
 agent_pid() { eval "echo \$PID_$(echo "$1" | tr -- - _)"; }
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-	n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 all_up() { [ "$($CTL agents --json | jq '[.agents[] | select(.state == "up")] | length')" = 3 ]; }
 grew() { [ "$(stored "$1")" -gt "$2" ]; }
 

@@ -9,6 +9,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_HOME=$ROOT/tests/lab
 . "$LAB_HOME/lab.sh"
+. "$ROOT/tests/lib/harness.sh"
 lab_netns_enter "$0" "$@" || exit 1
 BIN=${VANTAGE_BIN:-$ROOT/bin}
 
@@ -16,10 +17,7 @@ top=$(mktemp -d /tmp/vantage-track.XXXXXX)
 lab="$top/lab"
 W="$top/w"
 mkdir -p "$lab" "$W/agents"
-# a private copy of the programs: a rebuild during the test cannot swap them
-mkdir -p "$W/bin"
-cp "$BIN/vantage-agent" "$BIN/vantage-coord" "$BIN/vantagectl" "$W/bin/" || exit 1
-BIN="$W/bin"
+vt_private_bins "$W"
 lab_init "$lab" >/dev/null
 cat >"$lab/lab.conf" <<'CONF'
 nsd ns1 addr=127.0.10.1,fd00:127:10::1 nsid=ns1-lab zones=lab.test,good.test,prop.test
@@ -29,8 +27,6 @@ unbound r2 addr=127.0.20.2 auth=ns1
 unbound r3 addr=127.0.20.3 auth=ns2
 CONF
 pids=""
-pass=0
-fails=0
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	lab_stop "$lab" >/dev/null 2>&1
@@ -39,25 +35,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 lab_start "$lab" >/dev/null || exit 1
 ip addr add 127.0.40.1/32 dev lo 2>/dev/null
-ok() {
-	pass=$((pass + 1))
-	echo "PASS  $*"
-}
-bad() {
-	fails=$((fails + 1))
-	echo "FAIL  $*"
-}
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
 
-"$BIN/vantagectl" keygen "$W/coord.key" >/dev/null
+vt_keys "$W" region1:reg1 region2:reg2 region3:reg3
 for i in 1 2 3; do
 	a=region$i
-	"$BIN/vantage-agent" keygen "$W/$a.key" >/dev/null
-	printf '[agent %s]\nregion = %s\npubkey = %s\n' "$a" "reg$i" "$(cat "$W/$a.key.pub")" >"$W/agents/$a.conf"
 	cat >"$W/$a.conf" <<C
 [agent]
 id = $a
