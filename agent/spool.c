@@ -3,6 +3,8 @@
  */
 #include "agent/spool.h"
 
+#include "common/fsutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -379,38 +381,6 @@ static void spool_drop_oldest(spool_t *self, uint64_t *dropped_seq)
         *dropped_seq = seq;
 }
 
-/* Create dir with mode 0700 unless it exists; fsync its parent when created. */
-static int spool_mkdir(const char *dir, char *err, size_t errlen)
-{
-    struct stat sb;
-    if (mkdir(dir, 0700) == 0) {
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", dir);
-        char *slash = strrchr(parent, '/');
-        if (!slash)
-            snprintf(parent, sizeof parent, ".");
-        else if (slash == parent)
-            parent[1] = '\0';
-        else
-            *slash = '\0';
-        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            (void)fsync(fd);
-            close(fd);
-        }
-        return 0;
-    }
-    if (errno != EEXIST) {
-        spool_fail(err, errlen, "%s: cannot create folder: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        spool_fail(err, errlen, "%s: not a folder", dir);
-        return -1;
-    }
-    return 0;
-}
-
 static int spool_cmp_seq(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -508,7 +478,8 @@ spool_t *spool_open(const char *state_dir, size_t max_batches, char *err, size_t
     self->max = max_batches;
     snprintf(self->dir, sizeof self->dir, "%s/" SPOOL_SUBDIR, state_dir);
 
-    if (spool_mkdir(state_dir, err, errlen) != 0 || spool_mkdir(self->dir, err, errlen) != 0)
+    if (fsutil_mkdir_private(state_dir, NULL, err, errlen) != 0 ||
+        fsutil_mkdir_private(self->dir, NULL, err, errlen) != 0)
         goto fail;
     self->dir_fd = open(self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (self->dir_fd < 0) {

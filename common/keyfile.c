@@ -3,6 +3,8 @@
  */
 #include "common/keyfile.h"
 
+#include "common/fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -262,25 +264,6 @@ fail:
     return -1;
 }
 
-/* fsync the folder holding path, so the new names are durable. */
-static void keyfile_sync_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 /* Move tmp to path: replacing it when force, else only when path is new. */
 static int keyfile_place(const char *tmp, const char *path, bool force, char *err, size_t errlen)
 {
@@ -372,7 +355,7 @@ int keyfile_write_ex(const char *path, const unsigned char sk[KEYFILE_SK_BYTES],
     if (keyfile_place(tmp_pub, pub_path, force, err, errlen) != 0)
         goto done;
     tmp_pub[0] = '\0';
-    keyfile_sync_dir(path);
+    fsutil_sync_parent(path);
     rc = 0;
 done:
     if (tmp_sec[0])

@@ -3,6 +3,8 @@
  */
 #include "common/seqstate.h"
 
+#include "common/fsutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -121,55 +123,6 @@ static int seqstate_parse(const char *text, size_t len, uint64_t *bound, char *r
     return 0;
 }
 
-/* fsync a folder so names created, renamed or removed in it are durable. */
-static int seqstate_sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-/* fsync the folder holding path (after creating path). */
-static void seqstate_sync_parent(const char *path)
-{
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", path);
-    char *slash = strrchr(parent, '/');
-    if (!slash)
-        snprintf(parent, sizeof parent, ".");
-    else if (slash == parent)
-        parent[1] = '\0';
-    else
-        *slash = '\0';
-    (void)seqstate_sync_dir(parent);
-}
-
-/* Create dir (0700) when missing; *created says whether it was. */
-static int seqstate_mkdir(const char *dir, bool *created, char *err, size_t errlen)
-{
-    struct stat st;
-    *created = false;
-    if (mkdir(dir, 0700) == 0) {
-        *created = true;
-        seqstate_sync_parent(dir);
-        return 0;
-    }
-    if (errno != EEXIST) {
-        seqstate_fail(err, errlen, "%s: cannot create folder: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        seqstate_fail(err, errlen, "%s: not a folder", dir);
-        return -1;
-    }
-    return 0;
-}
-
 /* Remove temporary files a crash left in dir; they never held a bound in use. */
 static void seqstate_remove_strays(const char *dir)
 {
@@ -281,7 +234,7 @@ static int seqstate_store(seqstate_t *self, uint64_t bound, char *err, size_t er
     fd = -1;
     if (rename(tmp, self->path) != 0)
         goto fail;
-    if (seqstate_sync_dir(self->dir) != 0) {
+    if (fsutil_sync_dir(self->dir) != 0) {
         seqstate_fail(err, errlen, "%s: cannot sync folder %s: %s", self->path, self->dir,
                       strerror(errno));
         return -1;
@@ -324,7 +277,7 @@ seqstate_t *seqstate_open(const char *dir, char *err, size_t errlen)
     snprintf(self->path, sizeof self->path, "%s/" SEQSTATE_FILE, dir);
     snprintf(lock_path, sizeof lock_path, "%s/" SEQSTATE_LOCK, dir);
 
-    if (seqstate_mkdir(dir, &created, err, errlen) != 0)
+    if (fsutil_mkdir_private(dir, &created, err, errlen) != 0)
         goto fail;
     self->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (self->lock_fd < 0) {
