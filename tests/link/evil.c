@@ -12,6 +12,11 @@
  * frame split over two ZeroMQ frames). Prints each reply it gets within 2 s
  * as "reply TYPE seq=N duplicate=D" and exits 0.
  *
+ *   evil serve ENDPOINT FRAMEFILE
+ *
+ * stands in for a coordinator and sends the first agent that speaks a frame
+ * saved with EVIL_SAVE (an ACK signed for someone else).
+ *
  * curve-MODE: MODE over CURVE, as an agent with curve = yes connects: the
  * server key is the conversion of the coordinator's Ed25519 key in the
  * .pub file COORD_PUB, the client pair the conversion of CURVE_KEYFILE's
@@ -73,8 +78,72 @@ static void evil_curve(void *s, const char *coord_pub, const char *keyfile)
     }
 }
 
+/* EVIL_SAVE=FILE keeps the first ACK frame received, signed by the real
+ * coordinator for this sender, to be replayed to another agent. */
+static void evil_save(const void *frame, size_t len)
+{
+    static bool saved;
+    const char *path = getenv("EVIL_SAVE");
+    if (!path || saved)
+        return;
+    FILE *fp = fopen(path, "wb");
+    if (fp) {
+        fwrite(frame, 1, len, fp);
+        fclose(fp);
+        saved = true;
+    }
+}
+
+/*
+ * evil serve ENDPOINT FRAMEFILE: stand in for the coordinator: bind a
+ * ROUTER at ENDPOINT, wait for an agent's first message and send it the
+ * saved frame (an ACK the real coordinator signed for another agent), then
+ * wait a second for the agent to deal with it.
+ */
+static int evil_serve(const char *endpoint, const char *file)
+{
+    static uint8_t frame[PROTO_FRAME_MAX];
+    FILE *fp = fopen(file, "rb");
+    size_t len = fp ? fread(frame, 1, sizeof frame, fp) : 0;
+    if (fp)
+        fclose(fp);
+    if (len == 0) {
+        fprintf(stderr, "evil: no frame in %s\n", file);
+        return 1;
+    }
+    void *ctx = zmq_ctx_new();
+    void *r = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 500;
+    zmq_setsockopt(r, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(r, endpoint) != 0) {
+        fprintf(stderr, "evil: bind %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        return 1;
+    }
+    zmq_pollitem_t it = {.socket = r, .events = ZMQ_POLLIN};
+    int rc = 1;
+    if (zmq_poll(&it, 1, 10000) > 0) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&id, r, 0);
+        zmq_msg_recv(&body, r, 0);
+        zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+        zmq_send(r, frame, len, 0);
+        printf("sent the saved frame to the agent\n");
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+        rc = 0;
+        zmq_poll(&it, 1, 1000);
+    }
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "serve") == 0)
+        return evil_serve(argv[2], argv[3]);
     if (argc < 6) {
         fprintf(stderr, "usage: evil ENDPOINT KEYFILE SENDER RECIPIENT MODE [SEQ]\n");
         return 2;
@@ -152,10 +221,11 @@ int main(int argc, char **argv)
         if (envelope_parse(zmq_msg_data(&m), zmq_msg_size(&m), 1, 1, &env, NULL) == PROTO_OK) {
             proto_msg msg = {0};
             if (envelope_decode(&env, &msg, NULL) == PROTO_OK) {
-                if (msg.hdr.type == PROTO_ACK)
+                if (msg.hdr.type == PROTO_ACK) {
                     printf("reply ACK seq=%llu duplicate=%d\n",
                            (unsigned long long)msg.body.ack.seq, msg.body.ack.duplicate);
-                else
+                    evil_save(zmq_msg_data(&m), zmq_msg_size(&m));
+                } else
                     printf("reply %s\n", proto_type_name(msg.hdr.type));
                 proto_msg_clear(&msg);
             }

@@ -137,7 +137,7 @@ check "the new monitor's batches are stored" \
 
 # --- 2. hostile frames --------------------------------------------------------------
 before_probe=$(stored probe)
-out=$("$EVIL" tcp://127.0.40.1:7400 "$W/probe.key" probe coord valid 5)
+out=$(EVIL_SAVE="$W/ack-for-probe" "$EVIL" tcp://127.0.40.1:7400 "$W/probe.key" probe coord valid 5)
 check "a valid batch from an allowed key is acked" sh -c "echo '$out' | grep -q 'reply ACK seq=5 duplicate=0'"
 out=$("$EVIL" tcp://127.0.40.1:7400 "$W/probe.key" probe coord replay 6)
 check "a replayed batch is acked again as a duplicate" \
@@ -160,6 +160,21 @@ check "refusals are logged once per peer and kind" \
 	test "$(grep -c 'agent probe: refused a message: signature' "$W/coord.log")" -le 1
 n=$(stored nyc-1)
 check "the other agents carry on" wait_for 5 grew nyc-1 "$n"
+
+# an ACK the coordinator signed for probe, replayed to another agent by a
+# stand-in coordinator: refused (wrong recipient), nothing deleted
+sed -e "s#^endpoint = .*#endpoint = tcp://127.0.40.1:7409#" -e "s#state-sgp-1#state-replay#" \
+	-e "s#^id = .*#id = sgp-1#" "$W/sgp-1.conf" >"$W/replay.conf"
+"$EVIL" serve tcp://127.0.40.1:7409 "$W/ack-for-probe" >"$W/serve.out" &
+serve=$!
+"$BIN/vantage-agent" -c "$W/replay.conf" 2>"$W/replay.log" &
+replay_agent=$!
+pids="$pids $serve $replay_agent"
+wait "$serve"
+kill "$replay_agent" 2>/dev/null
+wait "$replay_agent" 2>/dev/null
+check "an ACK replayed to another agent is refused (recipient)" \
+	sh -c "grep -q 'sent the saved frame' '$W/serve.out' && grep -q 'refused a message from the coordinator: recipient' '$W/replay.log'"
 
 # --- 3. kill -9 the coordinator while agents send; restart -------------------------------
 kill -9 "$COORD"
