@@ -140,6 +140,10 @@ rc=$?
 check "a serial that never comes: the track times out (exit 1) and says who is stale" \
 	sh -c "test $rc = 1 && grep -q 'timed out' '$W/watch4.txt' && grep -q stale '$W/watch4.txt'"
 check "track with bad arguments: exit 3" sh -c "$CTL track prop.test MX 2>/dev/null; test \$? = 3"
+$CTL track prop.test MX --expect "10 mx2.good.test" --deadline 20s >"$W/track5.txt"
+check "track prints the id and how to watch it" grep -q "follow it with: vantagectl watch" "$W/track5.txt"
+check "tracks --json lists every track" \
+	sh -c "$CTL tracks --json | jq -e '(.tracks | length) == 5 and (.tracks[-1].state == \"converged\")' >/dev/null"
 
 cat "$W/watch.txt"
 echo "track tests: $pass passed, $fails failed (change at $changed)"
