@@ -205,11 +205,19 @@ install: all
 	install -m 0755 $(BIN)/vantage-coord $(DESTDIR)$(PREFIX)/sbin/vantage-coord
 	install -d $(DESTDIR)$(PREFIX)/share/doc/vantage
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vantage/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 docs/vantage-agent.8 docs/vantage-coord.8 docs/vantagectl.8 \
+	        $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/vantage.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/vantagectl $(DESTDIR)$(PREFIX)/sbin/vantage-agent \
 	      $(DESTDIR)$(PREFIX)/sbin/vantage-coord
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/vantage
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/vantage-agent.8 \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/vantage-coord.8 \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/vantagectl.8 \
+	      $(DESTDIR)$(PREFIX)/share/man/man5/vantage.conf.5
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
 format:

@@ -152,10 +152,14 @@ typedef struct agentd {
 
 static volatile sig_atomic_t agentd_stop;
 
+static volatile sig_atomic_t agentd_hup;
+
 static void agentd_signal(int sig)
 {
-    (void)sig;
-    agentd_stop = 1;
+    if (sig == SIGHUP)
+        agentd_hup = 1;
+    else
+        agentd_stop = 1;
 }
 
 static const unsigned char *agentd_keys(void *ctx, const char *sender, size_t idx)
@@ -751,10 +755,18 @@ int agent_daemon_run(const char *path)
     struct sigaction sa = {.sa_handler = agentd_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     log_info("agent %s (%s) started, coordinator %s", a.conf->id, a.conf->region, a.conf->endpoint);
     zmq_pollitem_t items[AGENTD_POLL_MAX];
     while (!agentd_stop) {
+        if (agentd_hup) {
+            /* an agent's monitors come from the coordinator's plan; its own
+             * config (keys, endpoint, resolvers) takes effect at a restart */
+            agentd_hup = 0;
+            log_info("SIGHUP: nothing to reload (monitors come from the coordinator's plan; "
+                     "restart the agent to apply changes to its own config)");
+        }
         int64_t now = clock_mono_ms();
         long wait = 1000;
         if (a.welcomed) {

@@ -31,6 +31,14 @@ static void usage(FILE *out)
             "  check NAME [--type T]... [--profile mail] [--resolver R]... [--agent ID]...\n"
             "        [--timeout MS] [--json]\n"
             "                         every agent checks NAME now; answers and findings\n"
+            "  track NAME TYPE (--expect RDATA... | --expect-serial N | --from-auth)\n"
+            "        [--interval S] [--deadline D] [--json]\n"
+            "                         follow a change until every vantage point sees it\n"
+            "  watch ID [--json]      a track live: progress, ETA, then who took how long\n"
+            "  tracks [--json]        the tracks, running and ended\n"
+            "  history NAME TYPE [--since T] [--json]\n"
+            "                         when each vantage point's answer changed (default\n"
+            "                         the last 24h; T: 1h, 30m, or 2026-11-26T10:00:00Z)\n"
             "  keygen [--force] PATH  write a new Ed25519 secret key to PATH (0600) and\n"
             "                         its public key to PATH.pub\n"
             "\n"
@@ -70,11 +78,11 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "vantagectl: unknown option '%s'\n", a);
         usage(stderr);
-        return 2;
+        return 3;
     }
     if (i >= argc) {
         usage(stderr);
-        return 2;
+        return 3;
     }
     const char *cmd = argv[i];
     int rc;
@@ -104,7 +112,7 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "vantagectl: unknown command '%s'\n", cmd);
         usage(stderr);
-        rc = 2;
+        rc = 3;
     }
     coord_conf_destroy(&conf);
     return rc;
