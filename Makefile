@@ -128,6 +128,7 @@ lab-test: $(PROGS) $(BUILD)/tests/evil
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/curve.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/track/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/track/scenarios.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/demo/test.sh
 
 # libFuzzer harnesses, built with clang, ASan and UBSan; a bounded run each
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.
