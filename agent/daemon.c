@@ -535,7 +535,16 @@ static void agentd_track(agentd *a, const proto_track *t)
 {
     for (size_t i = 0; i < a->n_tracks; i++) {
         if (track_run_id(a->tracks[i]) == t->track_id) {
-            /* the same id again: duration 0 ends it, anything else is a repeat */
+            /* the same id again: duration 0 ends it; the same question is a
+             * repeat; another question reuses the id (the coordinator was
+             * restarted): the old track ends and the new one starts */
+            if (t->duration_s != 0 && !track_run_same(a->tracks[i], t)) {
+                log_info("track %llu: the id now names another track; the old one ends",
+                         (unsigned long long)t->track_id);
+                track_run_destroy(&a->tracks[i]);
+                a->tracks[i] = a->tracks[--a->n_tracks];
+                break;
+            }
             if (t->duration_s == 0) {
                 log_info("track %llu ended by the coordinator (%llu queries)",
                          (unsigned long long)t->track_id,

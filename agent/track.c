@@ -277,6 +277,22 @@ bool track_run_done(const track_run_t *self)
     return !self->first && clock_mono_ms() >= self->end_ms;
 }
 
+bool track_run_same(const track_run_t *self, const proto_track *t)
+{
+    char name[DNSNAME_TEXT_MAX];
+    ldns_rr_type type;
+    if (dnsname_normalize(t->qname, name, sizeof name) != DNSNAME_OK ||
+        !dnsname_type_from_str(t->qtype, &type))
+        return false;
+    if (strcmp(name, self->qname) != 0 || (uint16_t)type != self->qtype ||
+        t->has_expect_serial != self->has_expect_serial)
+        return false;
+    if (t->has_expect_serial)
+        return t->expect_serial == self->expect_serial;
+    return (!t->expect && !self->expect) ||
+           (t->expect && self->expect && strcmp(t->expect, self->expect) == 0);
+}
+
 uint64_t track_run_id(const track_run_t *self)
 {
     return self->id;

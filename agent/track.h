@@ -52,6 +52,12 @@ long track_run_timeout_ms(const track_run_t *self, long max_ms);
 /* True once its duration has passed. */
 bool track_run_done(const track_run_t *self);
 
+/*
+ * True when t asks what this track asks (name, type, expectation): a
+ * coordinator restarted since may reuse an id for another track.
+ */
+bool track_run_same(const track_run_t *self, const proto_track *t);
+
 /* Its id. */
 uint64_t track_run_id(const track_run_t *self);
 

@@ -160,8 +160,10 @@ void tracks_take(tracks_t *self, uint64_t id, const char *agent, const char *reg
     track_t *t = tracks_find(self, id);
     if (!t || t->ended_ms)
         return;
-    if (strcasecmp(obs->qname, t->qname) != 0)
-        return;
+    char tname[32];
+    if (strcasecmp(obs->qname, t->qname) != 0 ||
+        strcasecmp(pjson_type(obs->qtype, tname, sizeof tname), t->qtype) != 0)
+        return; /* another question: a stale track of an earlier run with this id */
     track_point *p = NULL;
     for (size_t i = 0; i < t->n_points && !p; i++) {
         if (strcmp(t->points[i].agent, agent) == 0 &&
