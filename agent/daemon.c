@@ -383,7 +383,8 @@ static void agentd_plan(agentd *a, const proto_plan *p)
             continue;
         }
         snprintf(am->name, sizeof am->name, "%s", m->name);
-        am->interval_ms = m->interval_s ? m->interval_s * 1000u : 300000u;
+        uint64_t every = m->interval_s ? (uint64_t)m->interval_s * 1000 : 300000;
+        am->interval_ms = (uint32_t)(every < 1000 ? 1000 : every > 86400000 ? 86400000 : every);
         /* spread the first runs so monitors do not all start at once */
         am->next_ms = now + (int64_t)(randombytes_uniform(1000));
         n++;

@@ -134,6 +134,7 @@ static void track_ask(track_run_t *t, track_vp *vp)
     vp->asking = true;
     vp->pending = 0;
     vp->have_serial = false;
+    vp->have_ans = false;
     for (int k = 0; k < (auth && t->apex[0] ? 2 : 1); k++) {
         track_q *q = calloc(1, sizeof *q);
         if (!q)

@@ -746,9 +746,11 @@ static size_t track_send(server *s, const track_t *t, const json_t *req, uint32_
         bool chosen = json_array_size(agents) == 0;
         size_t k;
         json_t *x;
-        json_array_foreach(agents, k, x) chosen = chosen ||
-                                                  strcmp(json_string_value(x), p->id) == 0 ||
-                                                  strcmp(json_string_value(x), p->region) == 0;
+        json_array_foreach(agents, k, x)
+        {
+            const char *v = json_string_value(x);
+            chosen = chosen || (v && (strcmp(v, p->id) == 0 || strcmp(v, p->region) == 0));
+        }
         if (chosen && p->up && server_send(s, p, PROTO_TRACK, &pt) == 0)
             sent++;
     }
@@ -785,29 +787,33 @@ static json_t *control_track(server *s, const char *cmd, json_t *req)
         return control_error("track: %s", "wants a name and a record type");
     if (!expect && !json_is_integer(serial))
         return control_error("track: %s", "wants an expected answer or serial");
+    const char *want[256], *res[64];
+    size_t n_want = 0, n_res = 0;
+    if (json_strs(json_object_get(req, "agents"), want, 256, &n_want) != 0 ||
+        json_strs(json_object_get(req, "resolvers"), res, 64, &n_res) != 0)
+        return control_error("track: %s", "agents and resolvers are lists of strings");
     json_int_t deadline = json_integer_value(json_object_get(req, "deadline_s"));
     if (deadline <= 0 || deadline > 7 * 86400)
         deadline = 3600;
     const char *agents[256];
     size_t n_agents = 0;
     for (size_t i = 0; i < s->n_peers && n_agents < 256; i++) {
-        const json_t *want = json_object_get(req, "agents");
-        bool chosen = json_array_size(want) == 0;
-        size_t k;
-        json_t *x;
-        json_array_foreach(want, k, x) chosen =
-            chosen || strcmp(json_string_value(x), s->peers[i].id) == 0 ||
-            strcmp(json_string_value(x), s->peers[i].region) == 0;
+        bool chosen = n_want == 0;
+        for (size_t k = 0; k < n_want; k++)
+            chosen = chosen || strcmp(want[k], s->peers[i].id) == 0 ||
+                     strcmp(want[k], s->peers[i].region) == 0;
         if (chosen && s->peers[i].up)
             agents[n_agents++] = s->peers[i].id;
     }
     if (n_agents == 0)
         return control_error("track: %s", "no agent is up to follow it");
-    char tname[16];
-    snprintf(tname, sizeof tname, "%s", type);
-    for (char *c = tname; *c; c++)
-        *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-    tracks_spec spec = {.qname = canon,
+    char tname[32], ierr[256];
+    pjson_type((unsigned)t, tname, sizeof tname); /* "MX" also for "mx" or "TYPE15" */
+    uint64_t id;
+    if (seqstate_next(s->seq, &id, ierr, sizeof ierr) != 0)
+        return control_error("track: %s", ierr);
+    tracks_spec spec = {.id = id,
+                        .qname = canon,
                         .qtype = tname,
                         .expect = expect,
                         .expect_serial = (uint32_t)json_integer_value(serial),

@@ -9,8 +9,10 @@
 
 #include "proto/json.h"
 
-#define TRACKS_MAX 256
-#define POINTS_MAX 1024
+#define TRACKS_MAX      256
+#define POINTS_MAX      1024
+#define TRACKS_EARLY_MS 2000 /* answers this much older than the track (clock error) still count   \
+                              */
 
 /* One vantage point of a track. */
 typedef struct track_point {
@@ -92,7 +94,7 @@ track_t *tracks_add(tracks_t *self, const tracks_spec *spec, int64_t now_ms)
     track_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->id = ++self->next_id;
+    t->id = spec->id ? spec->id : ++self->next_id;
     snprintf(t->qname, sizeof t->qname, "%s", spec->qname);
     snprintf(t->qtype, sizeof t->qtype, "%s", spec->qtype);
     t->expect = spec->expect ? strdup(spec->expect) : NULL;
@@ -164,6 +166,9 @@ void tracks_take(tracks_t *self, uint64_t id, const char *agent, const char *reg
     if (strcasecmp(obs->qname, t->qname) != 0 ||
         strcasecmp(pjson_type(obs->qtype, tname, sizeof tname), t->qtype) != 0)
         return; /* another question: a stale track of an earlier run with this id */
+    if (strlen(obs->resolver) >= sizeof t->points[0].resolver ||
+        strlen(agent) >= sizeof t->points[0].agent)
+        return; /* no agent names a resolver that long */
     track_point *p = NULL;
     for (size_t i = 0; i < t->n_points && !p; i++) {
         if (strcmp(t->points[i].agent, agent) == 0 &&
@@ -182,6 +187,8 @@ void tracks_take(tracks_t *self, uint64_t id, const char *agent, const char *reg
     }
     int64_t at = obs->t_ms - offset_ms;
     if (at < p->last_ms) /* an older answer arriving late changes nothing */
+        return;
+    if (at < t->created_ms - TRACKS_EARLY_MS) /* resent from before the track began */
         return;
     p->last_ms = at;
     p->answers++;
@@ -228,6 +235,8 @@ size_t tracks_tick(tracks_t *self, int64_t now_ms, uint64_t *ended, size_t max)
         track_t *t = self->v[i];
         if (t->ended_ms)
             continue;
+        if (n == max)
+            break; /* the rest end at the next tick, so each gets its stop */
         if (track_converged(t)) {
             t->converged = true;
             t->ended_ms = now_ms;
@@ -236,8 +245,7 @@ size_t tracks_tick(tracks_t *self, int64_t now_ms, uint64_t *ended, size_t max)
         } else {
             continue;
         }
-        if (n < max)
-            ended[n++] = t->id;
+        ended[n++] = t->id;
     }
     return n;
 }

@@ -26,6 +26,7 @@ typedef struct track track_t;
 
 /* What a new track expects and how long it may take. */
 typedef struct tracks_spec {
+    uint64_t id;               /* unique across coordinator runs (its sequence numbers) */
     const char *qname;         /* canonical name */
     const char *qtype;         /* type name */
     const char *expect;        /* expected canonical RR set text, or NULL */

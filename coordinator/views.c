@@ -47,6 +47,8 @@ static int views_collect_cb(void *ctx, const store_obs *so)
         uint16_t *e = arena_calloc(c->arena, so->obs.n_ede, sizeof *e);
         if (e)
             memcpy(e, so->obs.ede, so->obs.n_ede * sizeof *e);
+        else
+            c->oom = true;
         o->ede = e;
     }
     bool has = false;
@@ -217,12 +219,14 @@ json_t *views_status(const views_ctx *v, const char *name, char *err, size_t err
         json_decref(items);
         return NULL;
     }
+    /* NAME is a monitor's name when one has it, else a monitored domain */
+    bool by_monitor = name && coord_conf_find_monitor(v->conf, name) != NULL;
     for (size_t i = 0; i < v->conf->n_monitors; i++) {
         const coord_conf_monitor_t *m = &v->conf->monitors[i];
         char mq[DNSNAME_TEXT_MAX];
         if (dnsname_normalize(m->qname, mq, sizeof mq) != DNSNAME_OK)
             continue;
-        if (name && strcmp(mq, want) != 0 && strcmp(m->name, name) != 0)
+        if (name && (by_monitor ? strcmp(m->name, name) != 0 : strcmp(mq, want) != 0))
             continue;
         uint16_t types[32];
         size_t n = monitor_types(m, types, 32);

@@ -114,9 +114,11 @@ for r in 1 2 3; do
 	[ $r = 3 ] || sleep 3
 done
 lab_zone_update "$lab" moved.test moved.test.v2.zone >/dev/null
-run $CTL track moved.test MX --expect "10 mx2.good.test" --interval 30 --deadline 60s
-printf '\n$ %s\n' "$CTL watch 1"
-$CTL watch 1
+printf '\n$ %s\n' "$CTL track moved.test MX --expect \"10 mx2.good.test\" --interval 30 --deadline 60s"
+$CTL track moved.test MX --expect "10 mx2.good.test" --interval 30 --deadline 60s | tee "$W/track.txt"
+id=$(sed -n 's/^track \([0-9]*\):.*/\1/p' "$W/track.txt")
+printf '\n$ %s\n' "$CTL watch $id"
+$CTL watch "$id"
 rc=$?
 echo "(watch exit status $rc: 0 converged)"
 
