@@ -9,10 +9,10 @@
 
 #include "proto/json.h"
 
-#define TRACKS_MAX      256
-#define POINTS_MAX      1024
-#define TRACKS_EARLY_MS 2000 /* answers this much older than the track (clock error) still count   \
-                              */
+#define TRACKS_MAX 256
+#define POINTS_MAX 1024
+/* Answers this much older than the track still count (clock error). */
+#define TRACKS_EARLY_MS 2000
 
 /* One vantage point of a track. */
 typedef struct track_point {
