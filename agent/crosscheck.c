@@ -52,67 +52,17 @@ const char *crosscheck_ede_name(unsigned code)
     return code < sizeof ede_names / sizeof ede_names[0] ? ede_names[code] : NULL;
 }
 
-/* Drop a UTF-8 sequence cut short at the end of s (after a truncating snprintf). */
-static void utf8_trim(char *s)
-{
-    size_t len = strlen(s), i = len;
-    while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (lead >= 0x80 && len - (i - 1) < need)
-        s[i - 1] = '\0';
-}
-
-/*
- * Make a message safe for the wire: whole UTF-8 sequences only (the codec
- * refuses anything else); when something is still wrong, every non-ASCII
- * byte becomes '?'.
- */
-static void utf8_fix(char *s)
-{
-    utf8_trim(s);
-    size_t len = strlen(s);
-    if (pschema_utf8_ok(s, len))
-        return;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] >= 0x80)
-            s[i] = '?';
-    }
-}
-
-/* Appends to a fixed buffer, keeping it NUL-terminated and cutting when full. */
-static void buf_add(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void buf_add(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-    if (n > 0 && (size_t)n >= size - used)
-        utf8_trim(buf);
-}
-
 /* Append a finding whose message is made wire-safe first; logs when out of memory. */
 static void add(findings_t *out, const char *code, proto_severity sev, const char *name,
                 const char *resolver, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void add(findings_t *out, const char *code, proto_severity sev, const char *name,
                 const char *resolver, const char *fmt, ...)
 {
-    char msg[CC_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    utf8_fix(msg);
-    if (findings_add(out, code, sev, name, resolver, "%s", msg) != 0)
+    if (findings_vadd(out, code, sev, name, resolver, fmt, ap) != 0)
         log_err("crosscheck: out of memory");
+    va_end(ap);
 }
 
 static const char *str_or(const char *s, const char *dflt)
@@ -211,14 +161,15 @@ static void ede_words(const answer_t *a, char *out, size_t size)
     out[0] = '\0';
     if (a->obs.n_ede == 0 || !a->obs.ede)
         return;
-    buf_add(out, size, " (Extended DNS Error");
+    findings_buf_add(out, size, " (Extended DNS Error");
     for (size_t i = 0; i < a->obs.n_ede; i++) {
         const char *nm = crosscheck_ede_name(a->obs.ede[i]);
-        buf_add(out, size, "%s %u%s%s", i ? "," : "", a->obs.ede[i], nm ? " " : "", nm ? nm : "");
+        findings_buf_add(out, size, "%s %u%s%s", i ? "," : "", a->obs.ede[i], nm ? " " : "",
+                         nm ? nm : "");
     }
     if (a->obs.ede_text && a->obs.ede_text[0])
-        buf_add(out, size, ": \"%s\"", a->obs.ede_text);
-    buf_add(out, size, ")");
+        findings_buf_add(out, size, ": \"%s\"", a->obs.ede_text);
+    findings_buf_add(out, size, ")");
 }
 
 /* True when every non-auth answer to a's question failed (deadline cuts left out). */
@@ -283,12 +234,12 @@ static void view_words(const answer_t *a, char *out, size_t size)
 {
     out[0] = '\0';
     if (a->obs.rcode == LDNS_RCODE_NXDOMAIN) {
-        buf_add(out, size, "NXDOMAIN");
+        findings_buf_add(out, size, "NXDOMAIN");
         if (!a->obs.rrset || !a->obs.rrset[0])
             return;
-        buf_add(out, size, " after ");
+        findings_buf_add(out, size, " after ");
     } else if (!a->obs.rrset || !a->obs.rrset[0]) {
-        buf_add(out, size, "no records (NODATA)");
+        findings_buf_add(out, size, "no records (NODATA)");
         return;
     }
     const char *qn = str_or(a->obs.qname, "");
@@ -303,7 +254,7 @@ static void view_words(const answer_t *a, char *out, size_t size)
             line += qlen + 1;
             len -= qlen + 1;
         }
-        buf_add(out, size, "%s%.*s", first ? "" : ", ", (int)len, line);
+        findings_buf_add(out, size, "%s%.*s", first ? "" : ", ", (int)len, line);
         first = false;
         s = nl ? nl + 1 : s + strlen(s);
     }
@@ -348,13 +299,13 @@ static void check_disagree(const answer_t *const *v, size_t n, findings_t *out)
                     if (done[m] || !same_view(v[k], v[m]))
                         continue;
                     done[m] = true;
-                    buf_add(names, sizeof names, "%s%s", members ? " and " : "",
-                            str_or(v[m]->obs.resolver, "?"));
+                    findings_buf_add(names, sizeof names, "%s%s", members ? " and " : "",
+                                     str_or(v[m]->obs.resolver, "?"));
                     members++;
                 }
                 view_words(v[k], view, sizeof view);
-                buf_add(msg, sizeof msg, "%s%s see%s %s", groups ? "; " : "", names,
-                        members > 1 ? "" : "s", view);
+                findings_buf_add(msg, sizeof msg, "%s%s see%s %s", groups ? "; " : "", names,
+                                 members > 1 ? "" : "s", view);
                 groups++;
             }
             add(out, "RESOLVER_DISAGREE", PROTO_SEV_WARNING, str_or(v[i]->obs.qname, "."), NULL,
@@ -414,8 +365,8 @@ static void check_serials(const answer_t *const *v, size_t n, findings_t *out)
                 if (!auth_soa_ok(v[k]))
                     continue;
                 server_words(v[k], srv, sizeof srv);
-                buf_add(list, sizeof list, "%s%s has %u", listed++ ? ", " : "", srv,
-                        v[k]->obs.soa_serial);
+                findings_buf_add(list, sizeof list, "%s%s has %u", listed++ ? ", " : "", srv,
+                                 v[k]->obs.soa_serial);
             }
             uint32_t newest;
             if (serial_max(serials, n_s, &newest))

@@ -23,28 +23,46 @@ void findings_free(findings_t *self)
     self->n = self->cap = 0;
 }
 
-/*
- * The wire refuses strings that are not UTF-8: names from DNS data can hold
- * any byte, and vsnprintf may cut a character in two. Replace every byte
- * that does not start or continue a valid sequence with '?'.
- */
-static void findings_utf8_clean(char *s)
+void findings_text_trim(char *s)
 {
+    size_t len = strlen(s), i = len;
+    while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (lead >= 0x80 && len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+void findings_text_fix(char *s)
+{
+    findings_text_trim(s);
     size_t len = strlen(s);
-    for (size_t i = 0; i < len;) {
-        size_t n = 1;
-        while (n <= 4 && i + n <= len && !pschema_utf8_ok(s + i, n))
-            n++;
-        if (n > 4 || i + n > len) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
+    if (pschema_utf8_ok(s, len))
+        return;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80)
+            s[i] = '?';
     }
 }
 
-int findings_add(findings_t *self, const char *code, proto_severity severity, const char *name,
-                 const char *resolver, const char *fmt, ...)
+void findings_buf_add(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n >= size - used)
+        findings_text_trim(buf);
+}
+
+int findings_vadd(findings_t *self, const char *code, proto_severity severity, const char *name,
+                  const char *resolver, const char *fmt, va_list ap)
 {
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 16;
@@ -55,11 +73,8 @@ int findings_add(findings_t *self, const char *code, proto_severity severity, co
         self->cap = cap;
     }
     char msg[PROTO_NAME_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    findings_utf8_clean(msg);
+    findings_text_fix(msg);
     proto_finding *f = &self->v[self->n];
     f->code = arena_strdup(self->arena, code);
     f->severity = (uint8_t)severity;
@@ -70,6 +85,16 @@ int findings_add(findings_t *self, const char *code, proto_severity severity, co
         return -1;
     self->n++;
     return 0;
+}
+
+int findings_add(findings_t *self, const char *code, proto_severity severity, const char *name,
+                 const char *resolver, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = findings_vadd(self, code, severity, name, resolver, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int findings_has(const findings_t *self, const char *code, const char *name)

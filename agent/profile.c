@@ -101,37 +101,6 @@ static bool usable(const answer_t *a)
     return a && a->pkt && a->obs.fail == PROTO_FAIL_NONE;
 }
 
-/* Drop a UTF-8 sequence cut short at the end of s (after a truncating snprintf). */
-static void utf8_trim(char *s)
-{
-    size_t len = strlen(s), i = len;
-    while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (lead >= 0x80 && len - (i - 1) < need)
-        s[i - 1] = '\0';
-}
-
-/*
- * Make a message safe for the wire: whole UTF-8 sequences only (the codec
- * refuses anything else); when something is still wrong, every non-ASCII
- * byte becomes '?'.
- */
-static void utf8_fix(char *s)
-{
-    utf8_trim(s);
-    size_t len = strlen(s);
-    if (pschema_utf8_ok(s, len))
-        return;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] >= 0x80)
-            s[i] = '?';
-    }
-}
-
 static char *run_printf(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *run_printf(run_t *r, const char *fmt, ...)
 {
@@ -151,14 +120,11 @@ static void add(run_t *r, const char *code, proto_severity sev, const char *name
 static void add(run_t *r, const char *code, proto_severity sev, const char *name, const char *fmt,
                 ...)
 {
-    char msg[PROFILE_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    utf8_fix(msg);
-    if (findings_add(&r->f, code, sev, name, r->in->resolver, "%s", msg) != 0)
+    if (findings_vadd(&r->f, code, sev, name, r->in->resolver, fmt, ap) != 0)
         r->nomem = true;
+    va_end(ap);
 }
 
 /* Canonical form of a name into the run's arena; NULL when it is not a valid name. */
@@ -189,22 +155,6 @@ static const char *printable(run_t *r, const char *text, size_t max)
         s[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
     memcpy(s + len, cut ? "..." : "", cut ? 4 : 1);
     return s;
-}
-
-/* Appends to a fixed buffer, keeping it NUL-terminated and cutting when full. */
-static void buf_add(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void buf_add(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-    if (n > 0 && (size_t)n >= size - used)
-        utf8_trim(buf);
 }
 
 static int str_cmp(const void *x, const void *y)
@@ -305,9 +255,10 @@ static void addr_list(const target_t *t, bool priv_only, char *buf, size_t size)
         char text[ADDRCLASS_TEXT_MAX];
         addrclass_to_text(t->addrs[i].family, t->addrs[i].a, text, sizeof text);
         if (priv_only)
-            buf_add(buf, size, "%s%s is %s", buf[0] ? ", " : "", text, t->addrs[i].why_private);
+            findings_buf_add(buf, size, "%s%s is %s", buf[0] ? ", " : "", text,
+                             t->addrs[i].why_private);
         else
-            buf_add(buf, size, "%s%s", buf[0] ? ", " : "", text);
+            findings_buf_add(buf, size, "%s%s", buf[0] ? ", " : "", text);
     }
 }
 
@@ -509,7 +460,7 @@ static void check_ptr(run_t *r, const ptr_check *pc)
         return;
     char list[PROFILE_MSG_MAX / 2] = "";
     for (size_t i = 0; i < n_names; i++)
-        buf_add(list, sizeof list, "%s%s", i ? ", " : "", names[i]);
+        findings_buf_add(list, sizeof list, "%s%s", i ? ", " : "", names[i]);
     add(r, "PTR_MISMATCH", PROTO_SEV_WARNING, rev,
         "address %s of MX host %s has PTR %s, but %s not resolve back to %s (no "
         "forward-confirmed reverse DNS); receivers that check it distrust the host: make the "
@@ -608,7 +559,8 @@ static void check_mx(run_t *r, const answer_t *mx)
         if (strcmp(t[i].host, ".") == 0) {
             has_null = true;
         } else {
-            buf_add(others, sizeof others, "%s%u %s", n_real ? ", " : "", t[i].pref, t[i].host);
+            findings_buf_add(others, sizeof others, "%s%u %s", n_real ? ", " : "", t[i].pref,
+                             t[i].host);
             n_real++;
         }
     }
@@ -713,8 +665,8 @@ static void report_lookups(run_t *r, const spf_record *rec, const spf_count *c)
     char parts[PROFILE_MSG_MAX / 2] = "";
     for (size_t i = 0; i < rec->n_terms && i < SPF_TERMS_MAX; i++) {
         if (c->term_lookups[i] > 0)
-            buf_add(parts, sizeof parts, "%s%s %u", parts[0] ? ", " : "",
-                    printable(r, rec->terms[i].shown, 80), c->term_lookups[i]);
+            findings_buf_add(parts, sizeof parts, "%s%s %u", parts[0] ? ", " : "",
+                             printable(r, rec->terms[i].shown, 80), c->term_lookups[i]);
     }
     if (c->loop)
         add(r, "SPF_TOO_MANY_LOOKUPS", PROTO_SEV_WARNING, r->domain,
@@ -769,7 +721,7 @@ static void check_spf(run_t *r, const answer_t *txt)
     if (rec->n_errors_total > 0) {
         char errs[PROFILE_MSG_MAX / 2] = "";
         for (size_t i = 0; i < rec->n_errors; i++)
-            buf_add(errs, sizeof errs, "%s%s", i ? "; " : "", rec->errors[i]);
+            findings_buf_add(errs, sizeof errs, "%s%s", i ? "; " : "", rec->errors[i]);
         add(r, "SPF_SYNTAX", PROTO_SEV_WARNING, r->domain,
             "the SPF record of %s (\"%s\") has %zu syntax error%s, so receivers return "
             "permerror (RFC 7208 §4.6): %s",
@@ -785,8 +737,8 @@ static void check_spf(run_t *r, const answer_t *txt)
             if (rec->terms[i].kind == SPF_REDIRECT)
                 redirect = true;
             else
-                buf_add(list, sizeof list, "%s\"%s\"", list[0] ? ", " : "",
-                        printable(r, rec->terms[i].shown, 80));
+                findings_buf_add(list, sizeof list, "%s\"%s\"", list[0] ? ", " : "",
+                                 printable(r, rec->terms[i].shown, 80));
         }
         add(r, "SPF_AFTER_ALL", PROTO_SEV_INFO, r->domain,
             "the SPF record of %s has terms receivers never evaluate: %s%s%s; move them before "
