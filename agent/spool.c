@@ -211,20 +211,6 @@ static void spool_remove_at(spool_t *self, size_t pos)
 
 /* --- files ---------------------------------------------------------------- */
 
-static int spool_write_all(int fd, const uint8_t *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
 /* Read exactly len bytes; 1 when the file ends first, -1 on an I/O error. */
 static int spool_read_all(int fd, uint8_t *buf, size_t len)
 {
@@ -560,8 +546,8 @@ spool_status spool_put(spool_t *self, uint64_t seq, const uint8_t *body, size_t 
                    strerror(errno));
         return SPOOL_E_IO;
     }
-    if (fchmod(fd, 0600) != 0 || spool_write_all(fd, hdr, sizeof hdr) != 0 ||
-        (len > 0 && spool_write_all(fd, body, len) != 0) || fsync(fd) != 0)
+    if (fchmod(fd, 0600) != 0 || fsutil_write_all(fd, hdr, sizeof hdr) != 0 ||
+        (len > 0 && fsutil_write_all(fd, body, len) != 0) || fsync(fd) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;

@@ -58,3 +58,35 @@ int fsutil_mkdir_private(const char *dir, bool *created, char *err, size_t errle
     }
     return 0;
 }
+
+int fsutil_write_all(int fd, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+int fsutil_read_upto(int fd, void *buf, size_t cap, size_t *len)
+{
+    unsigned char *p = buf;
+    *len = 0;
+    while (*len < cap) {
+        ssize_t n = read(fd, p + *len, cap - *len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        *len += (size_t)n;
+    }
+    return 0;
+}

@@ -22,4 +22,13 @@ void fsutil_sync_parent(const char *path);
  */
 int fsutil_mkdir_private(const char *dir, bool *created, char *err, size_t errlen);
 
+/* Write all len bytes to fd (retrying short writes and EINTR); 0, or -1 with errno. */
+int fsutil_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read from fd until end of file or until cap bytes are in buf (retrying
+ * EINTR); *len is what was read. 0, or -1 with errno on a read error.
+ */
+int fsutil_read_upto(int fd, void *buf, size_t cap, size_t *len);
+
 #endif

@@ -161,17 +161,9 @@ static int keyfile_read(const char *path, bool secret, char *buf, size_t *len_ou
                      (long long)st.st_size, KEYFILE_MAX_SIZE);
         goto done;
     }
-    while (len <= KEYFILE_MAX_SIZE) {
-        ssize_t n = read(fd, buf + len, KEYFILE_MAX_SIZE + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            keyfile_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
+    if (fsutil_read_upto(fd, buf, KEYFILE_MAX_SIZE + 1, &len) != 0) {
+        keyfile_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto done;
     }
     if (len > KEYFILE_MAX_SIZE) {
         keyfile_fail(err, errlen, "%s: too large (a key file has at most %d bytes)", path,
@@ -237,18 +229,7 @@ static int keyfile_write_tmp(const char *path, const char *text, mode_t mode, ch
         tmp[0] = '\0';
         return -1;
     }
-    size_t len = strlen(text), off = 0;
-    if (fchmod(fd, mode) != 0)
-        goto fail;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0)
+    if (fchmod(fd, mode) != 0 || fsutil_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;

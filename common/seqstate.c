@@ -170,19 +170,9 @@ static int seqstate_load(const char *path, uint64_t *bound, char *err, size_t er
         seqstate_fail(err, errlen, "%s: not a regular file", path);
         goto done;
     }
-    for (;;) {
-        ssize_t n = read(fd, text + len, sizeof text - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            seqstate_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == sizeof text)
-            break;
+    if (fsutil_read_upto(fd, text, sizeof text, &len) != 0) {
+        seqstate_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto done;
     }
     if (len > SEQSTATE_TEXT_MAX) {
         seqstate_fail(err, errlen, "%s: corrupt sequence state (longer than %d bytes)", path,
@@ -207,7 +197,7 @@ static int seqstate_store(seqstate_t *self, uint64_t bound, char *err, size_t er
 {
     char text[SEQSTATE_TEXT_MAX];
     char tmp[PATH_MAX];
-    size_t len = seqstate_format(bound, text, sizeof text), off = 0;
+    size_t len = seqstate_format(bound, text, sizeof text);
     snprintf(tmp, sizeof tmp, "%s/" SEQSTATE_TMP "XXXXXX", self->dir);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -217,15 +207,7 @@ static int seqstate_store(seqstate_t *self, uint64_t bound, char *err, size_t er
     }
     if (fchmod(fd, 0600) != 0)
         goto fail;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0)
+    if (fsutil_write_all(fd, text, len) != 0 || fsync(fd) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;
