@@ -13,7 +13,7 @@ build-essential pkg-config clang clang-format libclang-rt-14-dev
 libzmq3-dev libc-ares-dev libmsgpack-dev libsodium-dev libldns-dev
 libsqlite3-dev sqlite3 libinih-dev libjansson-dev libpsl-dev publicsuffix
 libcmocka-dev
-nsd unbound dnsutils dnsperf iproute2 procps jq
+nsd unbound dnsutils dnsperf iproute2 procps jq groff-base
 "
 
 missing=""
