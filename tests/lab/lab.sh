@@ -237,6 +237,10 @@ lab_netns_enter() {
 			export VANTAGE_LAB_MNTNS
 		fi
 		unset VANTAGE_LAB_PIDNS
+		# As PID 1 of its namespace the script ignores a signal it has no
+		# handler for: TERM (how Ctrl-C and timeouts reach it) ends it
+		# unless it sets a trap of its own.
+		trap 'exit 143' TERM
 		_lab_lo_up || return 1
 		if [ -n "$(ip route show default)" ]; then
 			_lab_err "new namespace has a default route?"
@@ -264,10 +268,41 @@ lab_netns_enter() {
 	if [ "$LAB_PIDNS" = 1 ]; then
 		VANTAGE_LAB_PIDNS=1
 		export VANTAGE_LAB_PIDNS
-		exec unshare --net --pid --fork --mount-proc --kill-child -- "$@"
+		_lab_run_unshared "$@"
+		exit
 	else
 		exec unshare --net -- "$@"
 	fi
+}
+
+# _lab_run_unshared SCRIPT ARGS...: run it as PID 1 of new network, PID and
+# mount namespaces and return its exit status. Ctrl-C, TERM and HUP reach it
+# as TERM (so its cleanup runs: a background job ignores SIGINT, which a
+# script cannot trap then), and this waits until it has finished; should
+# this shell die, unshare (--kill-child) sends it TERM too. Standard input
+# is passed through on fd 9 (a background job's own is /dev/null).
+_lab_run_unshared() {
+	local pid rc
+	exec 9<&0
+	unshare --net --pid --fork --mount-proc --kill-child=TERM -- "$@" <&9 9<&- &
+	pid=$!
+	exec 9<&-
+	trap '_lab_forward_term "$pid"' INT TERM HUP
+	while :; do
+		wait "$pid"
+		rc=$?
+		kill -0 "$pid" 2>/dev/null || break
+	done
+	trap - INT TERM HUP
+	return "$rc"
+}
+
+# _lab_forward_term PID: TERM to the child of unshare PID (the script).
+_lab_forward_term() {
+	local kid
+	kid=$(pgrep -P "$1" 2>/dev/null)
+	# shellcheck disable=SC2086
+	[ -n "$kid" ] && kill -TERM $kid 2>/dev/null
 }
 
 # _lab_ensure_addr DIR NETNS ADDR: an address not on the namespace yet is
@@ -793,6 +828,36 @@ _lab_veth_end() {
 	_lab_in_ns "$dir" "$ns" ip link set "$ifn" up
 }
 
+# _lab_veth_routes DIR LINK a|b OTHER: the routes a_route=PREFIX,... (or
+# b_route=) in that end's namespace, each via the other end's first address
+# of the same family: a region reaches the lab's loopback addresses
+# (198.18.0.0/24 on lo) through its link, and nothing else (no default).
+_lab_veth_routes() {
+	local dir n side other ns pfx gw aa
+	dir=$1 n=$2 side=$3 other=$4
+	ns=$(_lab_get "$dir" "$n" "$side" -)
+	for pfx in $(_lab_get "$dir" "$n" "${side}_route" | tr ',' ' '); do
+		case $pfx in default | 0.0.0.0/0 | ::/0)
+			_lab_err "$n: ${side}_route $pfx: no default route in a lab"
+			return 1
+			;;
+		esac
+		gw=""
+		for aa in $(_lab_get "$dir" "$n" "${other}_addr" | tr ',' ' '); do
+			if { _lab_is_ipv6 "$pfx" && _lab_is_ipv6 "$aa"; } ||
+				{ ! _lab_is_ipv6 "$pfx" && ! _lab_is_ipv6 "$aa"; }; then
+				gw=${aa%/*}
+				break
+			fi
+		done
+		[ -n "$gw" ] || {
+			_lab_err "$n: ${side}_route $pfx: ${other}_addr has no address of its family"
+			return 1
+		}
+		_lab_in_ns "$dir" "$ns" ip route add "$pfx" via "$gw" || return 1
+	done
+}
+
 # lab_start DIR: start every instance of DIR/lab.conf, wait until each one
 # answers. On failure, stops what it started and returns 1.
 lab_start() {
@@ -856,7 +921,8 @@ lab_start() {
 			return 1
 		}
 		echo "$ifa" >>"$dir/run/veth.list"
-		_lab_veth_end "$dir" "$n" a "$ifa" && _lab_veth_end "$dir" "$n" b "$ifb" || {
+		_lab_veth_end "$dir" "$n" a "$ifa" && _lab_veth_end "$dir" "$n" b "$ifb" &&
+			_lab_veth_routes "$dir" "$n" a b && _lab_veth_routes "$dir" "$n" b a || {
 			lab_stop "$dir"
 			return 1
 		}
