@@ -796,16 +796,48 @@ done:
     return status;
 }
 
-/* The final table of a track: each vantage point, when it turned or why not. */
+/* Point order in the final table: caches before authoritative servers, then
+ * region, then the time it took (the slowest last). */
+static int ctl_point_cmp(const void *a, const void *b)
+{
+    const json_t *p = *(const json_t *const *)a, *q = *(const json_t *const *)b;
+    int pa = strcmp(json_string_value(json_object_get(p, "kind")), "auth") == 0;
+    int qa = strcmp(json_string_value(json_object_get(q, "kind")), "auth") == 0;
+    if (pa != qa)
+        return pa - qa;
+    int c = strcmp(json_string_value(json_object_get(p, "region")),
+                   json_string_value(json_object_get(q, "region")));
+    if (c)
+        return c;
+    json_int_t tp = json_integer_value(json_object_get(p, "took_ms"));
+    json_int_t tq = json_integer_value(json_object_get(q, "took_ms"));
+    return (tp > tq) - (tp < tq);
+}
+
+/* The final table of a track: each vantage point, when it turned and why;
+ * then, for a converged track, each region's slowest point. */
 static void ctl_track_table(const json_t *t)
 {
-    static const char *const head[] = {"REGION", "AGENT", "RESOLVER", "STATE",
-                                       "TOOK",   "FLIPS", "ANSWER",   NULL};
+    static const char *const rhead[] = {"REGION", "TOOK", "SLOWEST", "WHY", NULL};
+    bool converged = strcmp(json_string_value(json_object_get(t, "state")), "converged") == 0;
+    /* A converged track's answers are all the expected one: no ANSWER column. */
+    const char *const head[] = {"REGION", "AGENT", "RESOLVER", "STATE",
+                                "TOOK",   "FLIPS", "WHY",      converged ? NULL : "ANSWER",
+                                NULL};
+    json_t *pts = json_object_get(t, "vantage_points");
+    size_t n = json_array_size(pts);
+    const json_t **v = calloc(n ? n : 1, sizeof *v);
     table_t *tb = table_new(head);
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(t, "vantage_points"), i, p)
-    {
+    if (!v || !tb) {
+        free(v);
+        table_destroy(&tb);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(pts, i);
+    qsort(v, n, sizeof *v, ctl_point_cmp);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = v[i];
         char took[48] = "-", flips[16];
         json_t *tk = json_object_get(p, "took_ms");
         if (json_is_integer(tk))
@@ -821,13 +853,36 @@ static void ctl_track_table(const json_t *t)
                              json_is_true(json_object_get(p, "converged")) ? "converged" : "stale",
                              took,
                              flips,
-                             json_string_value(json_object_get(p, "answer"))};
-        if (tb)
-            table_add(tb, row);
+                             json_string_value(json_object_get(p, "why")),
+                             converged ? NULL : json_string_value(json_object_get(p, "answer"))};
+        table_add(tb, row);
     }
-    if (tb)
-        table_print(tb, stdout);
+    table_print(tb, stdout);
     table_destroy(&tb);
+    /* By region: the slowest point of each decides when the region turned. */
+    table_t *rt = converged ? table_new(rhead) : NULL;
+    for (size_t i = 0; rt && i < n; i++) {
+        const char *region = json_string_value(json_object_get(v[i], "region"));
+        bool last = i + 1 == n ||
+                    strcmp(region, json_string_value(json_object_get(v[i + 1], "region"))) != 0 ||
+                    strcmp(json_string_value(json_object_get(v[i + 1], "kind")), "auth") == 0;
+        if (!last || strcmp(json_string_value(json_object_get(v[i], "kind")), "auth") == 0)
+            continue;
+        char took[48], who[160];
+        snprintf(took, sizeof took, "%.1f s",
+                 json_integer_value(json_object_get(v[i], "took_ms")) / 1000.0);
+        snprintf(who, sizeof who, "%s %s", json_string_value(json_object_get(v[i], "agent")),
+                 json_string_value(json_object_get(v[i], "resolver")));
+        const char *row[] = {region[0] ? region : "-", took, who,
+                             json_string_value(json_object_get(v[i], "why"))};
+        table_add(rt, row);
+    }
+    if (rt) {
+        printf("\nby region (its slowest resolver):\n");
+        table_print(rt, stdout);
+    }
+    table_destroy(&rt);
+    free(v);
 }
 
 int ctl_watch(const char *endpoint, int argc, char **argv)

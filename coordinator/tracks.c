@@ -27,6 +27,9 @@ typedef struct track_point {
     int64_t eta_ms;      /* stale: when its cache lets it turn, 0 = unknown */
     unsigned flips;      /* times it went back from the expected answer */
     unsigned answers;    /* answers received */
+    bool held;           /* an answer other than the expected one came first */
+    bool held_neg;       /* that answer was NXDOMAIN or NODATA */
+    int64_t held_ttl_s;  /* its remaining (negative) TTL, -1 = none (a failure) */
     char answer[256];    /* its latest answer, one line */
 } track_point;
 
@@ -193,6 +196,14 @@ void tracks_take(tracks_t *self, uint64_t id, const char *agent, const char *reg
     p->last_ms = at;
     p->answers++;
     bool m = track_match(t, obs);
+    if (!m && p->answers == 1) {
+        p->held = true;
+        p->held_neg = !obs->has_ttl && obs->has_neg_ttl;
+        p->held_ttl_s = obs->fail != PROTO_FAIL_NONE ? -1
+                        : obs->has_ttl               ? (int64_t)obs->ttl_min
+                        : obs->has_neg_ttl           ? (int64_t)obs->neg_ttl
+                                                     : -1;
+    }
     if (m && !p->first_match)
         p->first_match = at;
     if (p->matched && !m)
@@ -290,6 +301,27 @@ static json_t *track_head(const track_t *t, int64_t now_ms)
     return o;
 }
 
+/* Why a point turned when it did, or why it has not: one phrase. */
+static const char *point_why(const track_point *p, char *buf, size_t size)
+{
+    bool auth = strcmp(p->kind, "auth") == 0;
+    if (!p->matched && p->eta_ms)
+        return p->held_neg ? "negative cache: the NXDOMAIN/NODATA TTL has not run out"
+                           : "resolver cache: the old answer's TTL has not run out";
+    if (!p->matched)
+        return auth ? "authoritative server serves another answer" : "no usable answer";
+    if (!p->held)
+        return auth ? "authoritative server served it from the start"
+                    : "not cached: answered from the authoritative servers at once";
+    if (auth)
+        return "authoritative server served the old data until it was updated";
+    if (p->held_ttl_s < 0)
+        return "failed to answer at first";
+    snprintf(buf, size, "%s cache held the old answer (%lld s of TTL left when first asked)",
+             p->held_neg ? "negative" : "resolver", (long long)p->held_ttl_s);
+    return buf;
+}
+
 json_t *track_json(const track_t *t, int64_t now_ms)
 {
     char buf[40];
@@ -316,14 +348,9 @@ json_t *track_json(const track_t *t, int64_t now_ms)
         if (!p->matched && p->eta_ms) {
             json_object_set_new(j, "eta", json_string(pjson_time(p->eta_ms, buf, sizeof buf)));
             json_object_set_new(j, "eta_in_ms", json_integer(p->eta_ms - now_ms));
-            json_object_set_new(
-                j, "why", json_string("resolver cache: the old answer's TTL has not run out"));
-        } else if (!p->matched) {
-            json_object_set_new(j, "why",
-                                json_string(strcmp(p->kind, "auth") == 0
-                                                ? "authoritative server serves another answer"
-                                                : "no usable answer"));
         }
+        char why[160];
+        json_object_set_new(j, "why", json_string(point_why(p, why, sizeof why)));
         json_array_append_new(pts, j);
     }
     json_object_set_new(o, "vantage_points", pts);

@@ -123,6 +123,10 @@ $CTL tracks | grep -q "prop.test.*converged"
 check "tracks lists it as converged" test $? = 0
 $CTL watch "$id" >"$W/watch.txt"
 check "watch of an ended track prints who took how long" grep -q "the whole world took" "$W/watch.txt"
+check "each region's local resolver: why (the TTL it had left)" \
+	sh -c "echo '$last' | jq -e '[.vantage_points[] | select(.resolver == \"local\") | .why | test(\"^resolver cache held the old answer \\\\([0-9]+ s of TTL left\")] | all and length == 3' >/dev/null"
+check "watch prints each region's time" \
+	test "$(sed -n '/^by region/,$p' "$W/watch.txt" | grep -c '^reg[123] .*local .*resolver cache held')" = 3
 # --from-auth: the authoritative servers already serve mx2, so every cache holds it now
 $CTL track prop.test MX --from-auth --interval 5 --deadline 30s --json >"$W/track2.json"
 check "--from-auth expects what the newest-serial servers serve" \
