@@ -123,6 +123,7 @@ cli-test: $(PROGS)
 # Against real NSD and unbound, each in a network namespace of its own.
 lab-test: $(PROGS) $(BUILD)/tests/evil
 	@./tests/lab/selftest.sh
+	@./tests/smtp/selftest.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/curve.sh

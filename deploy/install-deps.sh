@@ -12,8 +12,9 @@ PACKAGES="
 build-essential pkg-config clang clang-format libclang-rt-14-dev
 libzmq3-dev libc-ares-dev libmsgpack-dev libsodium-dev libldns-dev
 libsqlite3-dev sqlite3 libinih-dev libjansson-dev libpsl-dev publicsuffix
-libcmocka-dev
+libcmocka-dev libssl-dev openssl
 nsd unbound dnsutils dnsperf iproute2 procps jq groff-base
+exim4-daemon-light nftables
 "
 
 missing=""
@@ -60,7 +61,7 @@ apt-get install -y -q --no-install-recommends $missing
 # On a systemd machine the units may still have been enabled and started by
 # something else; the lab runs its own instances, so none may stay up.
 if [ -d /run/systemd/system ]; then
-	for svc in nsd unbound; do
+	for svc in nsd unbound exim4 exim4-base.timer; do
 		systemctl stop "$svc" 2>/dev/null || true
 		systemctl disable "$svc" 2>/dev/null || true
 	done
