@@ -40,6 +40,7 @@ typedef enum coord_conf_mkey {
     CM_INTERVAL,
     CM_AGENTS,
     CM_GEO,
+    CM_SMTP,
     CM_KEY_COUNT
 } coord_conf_mkey;
 
@@ -69,7 +70,7 @@ static const coord_conf_spec coord_conf_mkeys[CM_KEY_COUNT] = {
     [CM_NAME] = {"name", true, false},          [CM_TYPES] = {"types", false, true},
     [CM_PROFILE] = {"profile", false, false},   [CM_RESOLVERS] = {"resolvers", false, true},
     [CM_INTERVAL] = {"interval", false, false}, [CM_AGENTS] = {"agents", false, true},
-    [CM_GEO] = {"geo", false, false},
+    [CM_GEO] = {"geo", false, false},           [CM_SMTP] = {"smtp", false, false},
 };
 
 /* Parse state. */
@@ -314,6 +315,9 @@ static int coord_conf_mvalue(coord_conf_parse *p, coord_conf_mkey key, bool agai
         return coord_conf_agents(c, m, again, value, err, errlen);
     case CM_GEO:
         return conf_parse_bool(value, &m->geo, err, errlen);
+    case CM_SMTP:
+        m->smtp_line = p->mkey_line[CM_SMTP];
+        return conf_parse_bool(value, &m->smtp, err, errlen);
     case CM_KEY_COUNT:
         break;
     }
@@ -425,6 +429,13 @@ static int coord_conf_monitor_finish(coord_conf_monitor_t *m, const char *path, 
     }
     if (m->n_types == 0 && m->profile == COORD_CONF_PROFILE_NONE) {
         conf_errorf(err, errlen, &w, "needs types or a profile");
+        return -1;
+    }
+    if (m->smtp && m->profile != COORD_CONF_PROFILE_MAIL) {
+        /* the agents probe the MX hosts the mail profile finds */
+        w.line = m->smtp_line;
+        w.key = "smtp";
+        conf_errorf(err, errlen, &w, "needs profile = mail (the probes go to its MX hosts)");
         return -1;
     }
     if (m->n_resolvers == 0) {

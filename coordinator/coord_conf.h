@@ -11,7 +11,8 @@
  *   [coordinator]    listen, key, allowlist (required); id, control, store,
  *                    retention_days, skew, heartbeat, curve, log_level, syslog
  *   [monitor NAME]   name (required); types and/or profile (one of them
- *                    required); resolvers, interval, agents, geo
+ *                    required); resolvers, interval, agents, geo, smtp (needs
+ *                    profile = mail)
  */
 #ifndef VANTAGE_COORDINATOR_COORD_CONF_H
 #define VANTAGE_COORDINATOR_COORD_CONF_H
@@ -61,6 +62,8 @@ typedef struct coord_conf_monitor {
     const char **agents;                             /* agent ids unless all_agents */
     size_t n_agents;                                 /* entries in agents */
     bool geo;                                        /* answers may differ by region */
+    bool smtp;                                       /* probe SMTP on every MX address */
+    int smtp_line;                                   /* line of the smtp key; 0: not set */
 } coord_conf_monitor_t;
 
 /* A loaded coordinator config; every string is owned by it. */

@@ -171,11 +171,13 @@ int ctl_agents(const char *endpoint, int argc, char **argv)
 static void ctl_check_usage(FILE *out)
 {
     fprintf(out,
-            "usage: vantagectl check NAME [--type TYPE]... [--profile mail]\n"
+            "usage: vantagectl check NAME [--type TYPE]... [--profile mail [--smtp]]\n"
             "                       [--resolver local|auth|ADDR[:PORT]]... [--agent ID|REGION]...\n"
             "                       [--timeout MS] [--json]\n"
             "Ask every agent (or the chosen ones) to check NAME now, wait for their answers\n"
-            "and print them by region and resolver, with the findings.\n");
+            "and print them by region and resolver, with the findings. --smtp also has\n"
+            "every agent connect to port 25 of every address of every MX host (default\n"
+            "timeout then 30 s) and says which regions reach each address.\n");
 }
 
 static int ctl_severity_rank(const char *s);
@@ -210,6 +212,108 @@ static void ctl_answer_text(const json_t *o, char *buf, size_t len)
     const json_t *ttl = json_object_get(o, "ttl");
     if (json_is_integer(ttl) && pos + 16 < len)
         snprintf(buf + pos, len - pos, " (ttl %lld)", (long long)json_integer_value(ttl));
+}
+
+/* "YYYY-MM-DD" of a time in ms since the epoch. */
+static const char *ctl_date(int64_t ms, char *buf, size_t len)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+        snprintf(buf, len, "?");
+    return buf;
+}
+
+static bool ctl_has_word(const json_t *array, const char *word)
+{
+    size_t i;
+    const json_t *x;
+    json_array_foreach(array, i, x)
+    {
+        if (json_is_string(x) && strcmp(json_string_value(x), word) == 0)
+            return true;
+    }
+    return false;
+}
+
+void ctl_smtp_lines(const json_t *report, const char *indent, FILE *out)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(report, "addresses"), i, a)
+    {
+        char state[64];
+        fprintf(out, "%s%s %s  %s  %s\n", indent, json_string_value(json_object_get(a, "host")),
+                json_string_value(json_object_get(a, "endpoint")),
+                table_paint(json_string_value(json_object_get(a, "state")), state, sizeof state),
+                json_string_value(json_object_get(a, "summary")));
+    }
+}
+
+void ctl_smtp_tables(const json_t *report, FILE *out)
+{
+    static const char *const head[] = {"REGION",        "AGENT",    "STATUS", "CODE",
+                                       "GREETING-NAME", "STARTTLS", "TLS",    "CERT-EXPIRES",
+                                       "DETAIL",        NULL};
+    size_t i;
+    const json_t *a;
+    if (!json_is_object(report)) {
+        fprintf(out, "\nsmtp: no report (see the coordinator's log)\n");
+        return;
+    }
+    json_array_foreach(json_object_get(report, "addresses"), i, a)
+    {
+        table_t *t = table_new(head);
+        size_t k;
+        const json_t *p;
+        json_array_foreach(json_object_get(a, "probes"), k, p)
+        {
+            const json_t *flags = json_object_get(p, "flags");
+            const char *status = json_string_value(json_object_get(p, "status"));
+            char code[16] = "-", cert[96] = "-", date[16];
+            const json_t *x = json_object_get(p, "code");
+            if (json_is_integer(x))
+                snprintf(code, sizeof code, "%lld", (long long)json_integer_value(x));
+            const char *starttls = ctl_has_word(flags, "starttls") ? "yes"
+                                   : ctl_has_word(flags, "ehlo")   ? "no"
+                                                                   : "-";
+            const char *tls = ctl_has_word(flags, "tls")
+                                  ? json_string_value(json_object_get(p, "tls_version"))
+                              : status && strcmp(status, "tls_failed") == 0 ? "failed"
+                                                                            : "-";
+            x = json_object_get(p, "cert_not_after_ms");
+            if (json_is_integer(x)) {
+                char notes[48] = "";
+                if (!ctl_has_word(flags, "name_match"))
+                    snprintf(notes, sizeof notes, "name mismatch");
+                if (!ctl_has_word(flags, "chain_ok"))
+                    snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%sunverified",
+                             notes[0] ? ", " : "");
+                snprintf(cert, sizeof cert, "%s%s%s%s",
+                         ctl_date(json_integer_value(x), date, sizeof date), notes[0] ? " (" : "",
+                         notes, notes[0] ? ")" : "");
+            }
+            const char *row[] = {json_string_value(json_object_get(p, "region")),
+                                 json_string_value(json_object_get(p, "agent")),
+                                 status,
+                                 code,
+                                 json_string_value(json_object_get(p, "greet_name")),
+                                 starttls,
+                                 tls ? tls : "?",
+                                 cert,
+                                 json_string_value(json_object_get(p, "detail"))};
+            if (t)
+                table_add(t, row);
+        }
+        fprintf(out, "\n%s %s\n", json_string_value(json_object_get(a, "host")),
+                json_string_value(json_object_get(a, "endpoint")));
+        if (t)
+            table_print(t, out);
+        table_destroy(&t);
+    }
+    const char *summary = json_string_value(json_object_get(report, "summary"));
+    fprintf(out, "\nsmtp: %s\n", summary ? summary : "no summary");
+    ctl_smtp_lines(report, "    ", out);
 }
 
 /* Answers by question, a row per region x agent x resolver, then the findings. */
@@ -269,6 +373,8 @@ static void ctl_check_print(json_t *reply, const char *name, size_t answered)
         }
     }
     json_decref(seen);
+    if (json_object_get(reply, "smtp"))
+        ctl_smtp_tables(json_object_get(reply, "smtp"), stdout);
     static const char *const fhead[] = {"SEVERITY", "CODE", "AGENT", "RESOLVER", "MESSAGE", NULL};
     table_t *ft = table_new(fhead);
     size_t nf = 0;
@@ -304,15 +410,20 @@ static int ctl_severity_rank(const char *s)
 int ctl_check(const char *endpoint, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"type", required_argument, NULL, 't'},     {"profile", required_argument, NULL, 'p'},
-        {"resolver", required_argument, NULL, 'r'}, {"agent", required_argument, NULL, 'a'},
-        {"timeout", required_argument, NULL, 'T'},  {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"type", required_argument, NULL, 't'},
+        {"profile", required_argument, NULL, 'p'},
+        {"resolver", required_argument, NULL, 'r'},
+        {"agent", required_argument, NULL, 'a'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"json", no_argument, NULL, 'j'},
+        {"smtp", no_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     json_t *types = json_array(), *resolvers = json_array(), *agents = json_array();
     const char *profile = NULL;
-    long timeout = 15000;
-    bool json = false;
+    long timeout = 0;
+    bool json = false, smtp = false;
     int c, status = CTL_UNKNOWN;
     optind = 1;
     opterr = 0;
@@ -346,6 +457,9 @@ int ctl_check(const char *endpoint, int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'S':
+            smtp = true;
+            break;
         case 'h':
             ctl_check_usage(stdout);
             status = CTL_OK;
@@ -360,11 +474,20 @@ int ctl_check(const char *endpoint, int argc, char **argv)
                 optind >= argc ? "NAME is missing" : "one NAME per check");
         goto usage;
     }
+    if (smtp && !profile) {
+        fprintf(stderr, "vantagectl check: --smtp needs --profile mail (its MX hosts are "
+                        "probed)\n");
+        goto usage;
+    }
+    if (timeout == 0) /* SMTP probes wait for slow greetings */
+        timeout = smtp ? 30000 : 15000;
     json_t *req =
         json_pack("{s:s,s:s,s:O,s:O,s:O,s:I}", "cmd", "check", "name", argv[optind], "types", types,
                   "resolvers", resolvers, "agents", agents, "timeout_ms", (json_int_t)timeout);
     if (profile)
         json_object_set_new(req, "profile", json_string(profile));
+    if (smtp)
+        json_object_set_new(req, "smtp", json_true());
     json_t *reply = ctl_call(endpoint, req, timeout + 5000);
     json_decref(req);
     if (!reply)
@@ -382,6 +505,13 @@ int ctl_check(const char *endpoint, int argc, char **argv)
             int r = ctl_severity_rank(json_string_value(json_object_get(f, "severity")));
             worst = r > worst ? r : worst;
         }
+    }
+    /* SMTP: unreachable from everywhere is critical, partial a warning; no probe changes nothing */
+    const json_t *sr = json_object_get(reply, "smtp");
+    const char *sstate = json_string_value(json_object_get(sr, "state"));
+    if (sstate && strcmp(sstate, "unknown") != 0) {
+        int e = (int)json_integer_value(json_object_get(sr, "exit"));
+        worst = e > worst ? e : worst;
     }
     size_t answered = json_object_size(by_agent);
     status = answered == 0 ? CTL_UNKNOWN
@@ -431,12 +561,32 @@ static int ctl_words(int argc, char **argv, const char *cmd, bool *json, const c
 }
 
 /* The causes of one comparison, indented. */
-static void ctl_print_causes(const json_t *item, const char *indent)
+static void ctl_print_causes(const json_t *item, const char *indent, FILE *out)
 {
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(item, "causes"), i, c)
-        printf("%s- %s\n", indent, json_string_value(json_object_get(c, "text")));
+        fprintf(out, "%s- %s\n", indent, json_string_value(json_object_get(c, "text")));
+}
+
+void ctl_status_print(const json_t *items, FILE *out)
+{
+    if (json_array_size(items) == 0) {
+        fprintf(out, "no monitors configured\n");
+        return;
+    }
+    size_t i;
+    const json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        char state[64];
+        fprintf(out, "%s %s  %s  %s\n", json_string_value(json_object_get(it, "name")),
+                json_string_value(json_object_get(it, "type")),
+                table_paint(json_string_value(json_object_get(it, "state")), state, sizeof state),
+                json_string_value(json_object_get(it, "summary")));
+        ctl_print_causes(it, "    ", out);
+        ctl_smtp_lines(it, "    ", out);
+    }
 }
 
 int ctl_status(const char *endpoint, int argc, char **argv)
@@ -461,21 +611,8 @@ int ctl_status(const char *endpoint, int argc, char **argv)
         json_t *doc = json_pack("{s:O,s:i}", "items", items, "exit", status);
         ctl_print_json(doc);
         json_decref(doc);
-    } else if (json_array_size(items) == 0) {
-        printf("no monitors configured\n");
     } else {
-        size_t i;
-        json_t *it;
-        json_array_foreach(items, i, it)
-        {
-            char state[64];
-            printf(
-                "%s %s  %s  %s\n", json_string_value(json_object_get(it, "name")),
-                json_string_value(json_object_get(it, "type")),
-                table_paint(json_string_value(json_object_get(it, "state")), state, sizeof state),
-                json_string_value(json_object_get(it, "summary")));
-            ctl_print_causes(it, "    ");
-        }
+        ctl_status_print(items, stdout);
     }
     json_decref(reply);
     return status;
@@ -550,7 +687,7 @@ int ctl_diff(const char *endpoint, int argc, char **argv)
         }
         if (json_array_size(json_object_get(reply, "causes"))) {
             printf("\nwhy:\n");
-            ctl_print_causes(reply, "  ");
+            ctl_print_causes(reply, "  ", stdout);
         }
     }
     json_decref(reply);

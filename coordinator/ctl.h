@@ -9,14 +9,17 @@
 #ifndef VANTAGE_COORDINATOR_CTL_H
 #define VANTAGE_COORDINATOR_CTL_H
 
+#include <jansson.h>
+#include <stdio.h>
+
 /* The control endpoint used when none is given. */
 #define CTL_DEFAULT_ENDPOINT "ipc:///run/vantage/control.sock"
 
 /* `vantagectl [-s ENDPOINT | -c CONF] agents [--json]` (argv[0] = "agents"). */
 int ctl_agents(const char *endpoint, int argc, char **argv);
 
-/* `vantagectl check NAME [--type T]... [--profile mail] [--resolver R]... [--agent ID]...
- * [--timeout MS] [--json]` (argv[0] = "check"). */
+/* `vantagectl check NAME [--type T]... [--profile mail [--smtp]] [--resolver R]...
+ * [--agent ID]... [--timeout MS] [--json]` (argv[0] = "check"). */
 int ctl_check(const char *endpoint, int argc, char **argv);
 
 /* `vantagectl status [NAME] [--json]`: a line per monitored name and type, state and cause. */
@@ -40,5 +43,16 @@ int ctl_history(const char *endpoint, int argc, char **argv);
 
 /* `vantagectl tracks [--json]`. */
 int ctl_tracks(const char *endpoint, int argc, char **argv);
+
+/*
+ * Text forms, for the commands above and for tests (colour as table.h says):
+ * status's items, a line each (causes and an SMTP item's addresses
+ * indented below); an SMTP report's addresses, a line each ("HOST ENDPOINT
+ * STATE SUMMARY"); check's SMTP part: a table per address, then the report's
+ * summary and its address lines.
+ */
+void ctl_status_print(const json_t *items, FILE *out);
+void ctl_smtp_lines(const json_t *report, const char *indent, FILE *out);
+void ctl_smtp_tables(const json_t *report, FILE *out);
 
 #endif

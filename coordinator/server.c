@@ -34,6 +34,7 @@
 #include "coordinator/allowlist.h"
 #include "coordinator/coord_conf.h"
 #include "coordinator/store.h"
+#include "coordinator/smtpcmp.h"
 #include "coordinator/views.h"
 #include "coordinator/tracks.h"
 #include "common/dnsname.h"
@@ -87,6 +88,11 @@ typedef struct fanout {
     json_t *reply;                /* the reply being built */
     char (*waiting)[CONF_ID_MAX]; /* agents not answered yet */
     size_t n_waiting;             /* count */
+    bool smtp;                    /* SMTP probes asked for */
+    arena_t *arena;               /* copies of the probes received; NULL until one comes */
+    smtpcmp_probe *probes;        /* the probes received (malloced) */
+    size_t n_probes;              /* count */
+    size_t cap_probes;            /* room */
 } fanout;
 
 typedef struct server {
@@ -266,7 +272,8 @@ static void server_send_plan(server *s, peer *p)
                                     .resolvers = (const char **)m->resolvers,
                                     .n_resolvers = m->n_resolvers,
                                     .interval_s = (uint32_t)(m->interval_ms / 1000),
-                                    .geo = m->geo};
+                                    .geo = m->geo,
+                                    .smtp = m->smtp};
     }
     proto_plan plan = {.generation = s->generation, .monitors = mons, .n_monitors = n};
     server_send(s, p, PROTO_PLAN, &plan);
@@ -507,6 +514,15 @@ static void control_reply(server *s, const uint8_t *client, size_t client_len, j
     free(text);
 }
 
+/* Free what a fan-out owns. */
+static void fanout_free(fanout *f)
+{
+    json_decref(f->reply);
+    free(f->waiting);
+    free(f->probes);
+    arena_destroy(&f->arena);
+}
+
 static void fanout_finish(server *s, size_t i)
 {
     fanout *f = &s->fan[i];
@@ -514,10 +530,53 @@ static void fanout_finish(server *s, size_t i)
     for (size_t k = 0; k < f->n_waiting; k++)
         json_array_append_new(missing, json_string(f->waiting[k]));
     json_object_set_new(f->reply, "not_answered", missing);
+    if (f->smtp || f->n_probes) {
+        char err[256];
+        json_t *rep =
+            views_smtp_report(f->probes, f->n_probes, 0, clock_wall_ms(), err, sizeof err);
+        if (!rep)
+            log_err("check %llu: %s", (unsigned long long)f->id, err);
+        json_object_set_new(f->reply, "smtp", rep ? rep : json_null());
+    }
     control_reply(s, f->client, f->client_len, f->reply);
-    json_decref(f->reply);
-    free(f->waiting);
+    fanout_free(f);
     s->fan[i] = s->fan[--s->n_fan];
+}
+
+/* Keep a copy of an SMTP probe of a check for its report; false when out of memory. */
+static bool fanout_keep_probe(fanout *f, const peer *p, const proto_smtp *in)
+{
+    if (f->n_probes == SMTPCMP_MAX_PROBES)
+        return true; /* the report covers the first ones */
+    if (!f->arena && !(f->arena = arena_new()))
+        return false;
+    if (f->n_probes == f->cap_probes) {
+        size_t cap = f->cap_probes ? f->cap_probes * 2 : 64;
+        smtpcmp_probe *v = realloc(f->probes, cap * sizeof *v);
+        if (!v)
+            return false;
+        f->probes = v;
+        f->cap_probes = cap;
+    }
+    proto_smtp *c = arena_alloc(f->arena, sizeof *c);
+    if (!c)
+        return false;
+    *c = *in;
+    const char **strs[] = {&c->host,        &c->addr,       &c->greeting, &c->greet_name,
+                           &c->tls_version, &c->cert_names, &c->detail};
+    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
+        if (*strs[k] && !(*strs[k] = arena_strdup(f->arena, *strs[k])))
+            return false;
+    }
+    smtpcmp_probe *x = &f->probes[f->n_probes];
+    *x = (smtpcmp_probe){.agent = arena_strdup(f->arena, p->id),
+                         .region = p->region[0] ? arena_strdup(f->arena, p->region) : NULL,
+                         .probe = c,
+                         .clock_offset_ms = p->has_offset ? p->offset_ms : 0};
+    if (!x->agent || (p->region[0] && !x->region))
+        return false;
+    f->n_probes++;
+    return true;
 }
 
 static void fanout_take(server *s, peer *p, const proto_results *r)
@@ -533,12 +592,18 @@ static void fanout_take(server *s, peer *p, const proto_results *r)
             json_object_set_new(a, "region", json_string(p->region));
             json_object_set_new(a, "observations", json_array());
             json_object_set_new(a, "findings", json_array());
+            json_object_set_new(a, "smtp", json_array());
             json_object_set_new(agents, p->id, a);
         }
         for (size_t k = 0; k < r->n_obs; k++)
             json_array_append_new(json_object_get(a, "observations"), pjson_obs(&r->obs[k]));
         for (size_t k = 0; k < r->n_findings; k++)
             json_array_append_new(json_object_get(a, "findings"), pjson_finding(&r->findings[k]));
+        for (size_t k = 0; k < r->n_smtp; k++) {
+            json_array_append_new(json_object_get(a, "smtp"), pjson_smtp(&r->smtp[k]));
+            if (!fanout_keep_probe(f, p, &r->smtp[k]))
+                log_err("check %llu: out of memory for the SMTP report", (unsigned long long)f->id);
+        }
         /* the findings travel with an agent's last batch: it has answered */
         if (r->n_findings > 0 || r->n_obs < 100) {
             for (size_t k = 0; k < f->n_waiting; k++) {
@@ -616,9 +681,15 @@ static json_t *control_check(server *s, const json_t *req, const uint8_t *client
     if (timeout <= 0 || timeout > 600000)
         timeout = 15000;
     const char *profile = json_str(req, "profile");
+    const json_t *smtp = json_object_get(req, "smtp");
+    if (smtp && !json_is_boolean(smtp))
+        return control_error("check: %s", "smtp is true or false");
+    if (json_is_true(smtp) && (!profile || strcmp(profile, "mail") != 0))
+        return control_error("check: %s", "smtp needs the mail profile (its MX hosts are probed)");
     fanout *f = &s->fan[s->n_fan];
     memset(f, 0, sizeof *f);
     f->id = ++s->next_check_id;
+    f->smtp = json_is_true(smtp);
     f->waiting = calloc(s->n_peers ? s->n_peers : 1, CONF_ID_MAX);
     f->reply = json_object();
     json_t *asked = json_array(), *down = json_array();
@@ -632,7 +703,8 @@ static json_t *control_check(server *s, const json_t *req, const uint8_t *client
                      .profile = profile,
                      .resolvers = resolvers,
                      .n_resolvers = n_res,
-                     .deadline_ms = (uint32_t)(timeout > 2000 ? timeout - 1000 : timeout)};
+                     .deadline_ms = (uint32_t)(timeout > 2000 ? timeout - 1000 : timeout),
+                     .smtp = f->smtp};
     for (size_t i = 0; i < s->n_peers && f->waiting; i++) {
         peer *p = &s->peers[i];
         bool chosen = n_agents == 0;
@@ -1165,10 +1237,8 @@ static void server_teardown(server *s)
 {
     for (size_t i = 0; i < s->n_pend; i++)
         proto_msg_clear(&s->pend[i].msg);
-    for (size_t i = 0; i < s->n_fan; i++) {
-        json_decref(s->fan[i].reply);
-        free(s->fan[i].waiting);
-    }
+    for (size_t i = 0; i < s->n_fan; i++)
+        fanout_free(&s->fan[i]);
     if (s->router)
         zmq_close(s->router);
     if (s->control)

@@ -1,22 +1,28 @@
 /*
  * coordinator/store.c - the coordinator's persistence on one SQLite file.
  *
- * Layout (schema version 1; the statements are in store_migrations below):
+ * Layout (schema version 2; the statements are in store_migrations below):
  *   meta          key/value, holds schema_version
  *   agents        one row per agent; highest_seq and stored_batches are kept
  *                 here so WELCOME still knows them after retention
  *   batches       one row per stored RESULTS batch, PRIMARY KEY (agent, seq);
  *                 its observations and findings are the id ranges
  *                 [obs_first, obs_first + n_obs) and
- *                 [findings_first, findings_first + n_findings)
+ *                 [findings_first, findings_first + n_findings), its SMTP probes
+ *                 [smtp_first, smtp_first + n_smtp) (version 2)
  *   observations  every proto_obs field; append-only, no secondary index
  *   findings      every proto_finding field; append-only, no secondary index
+ *   smtp_probes   every proto_smtp field (version 2); append-only, indexed by
+ *                 (host, t_ms) for the history of one MX host: probes are a
+ *                 few per monitor run, not thousands
+ *   smtp_latest   one row per (host, addr, port, agent): its latest probe
+ *                 (by the agent's probe time); updated in place, as series
  *   series        one row per vantage point and question (qname, qtype,
  *                 agent, resolver): its latest observation and a fingerprint
  *                 of that answer; updated in place
  *   changes       one row each time a series' answer changed (its first
  *                 observation with the new answer)
- *   monitors      the config's monitors, replaced on every sync
+ *   monitors      the config's monitors, replaced on every sync (smtp: version 2)
  *   tracks, track_points   change tracking (used by the comparison side)
  *
  * Why series instead of an index on observations (qname, qtype, agent,
@@ -37,10 +43,10 @@
  * the same bit pattern, so every value round-trips; the highest seq is
  * compared as unsigned (store_sql[STORE_SQL_AGENT_STORED]).
  *
- * Observations and findings get their ids from the store, consecutive per
- * batch, so a batch finds and purges its rows by id range. They carry no
- * declared foreign key: it would cost a lookup per row on insert and a scan
- * per batch on purge. Only the store writes them, with their batch, in one
+ * Observations, findings and SMTP probes get their ids from the store,
+ * consecutive per batch, so a batch finds and purges its rows by id range.
+ * They carry no declared foreign key: it would cost a lookup per row on
+ * insert and a scan per batch on purge. Only the store writes them, with their batch, in one
  * transaction.
  */
 #include "coordinator/store.h"
@@ -190,6 +196,44 @@ static const store_migration store_migrations[] = {
      "  eta_ms INTEGER,\n"
      "  PRIMARY KEY (track_id, agent, resolver)\n"
      ") WITHOUT ROWID;\n"},
+    {2, "SMTP probes",
+     "ALTER TABLE batches ADD COLUMN smtp_first INTEGER;\n"
+     "ALTER TABLE batches ADD COLUMN n_smtp INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE monitors ADD COLUMN smtp INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE TABLE smtp_probes (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  idx INTEGER NOT NULL,\n" /* position in its batch */
+     "  received_ms INTEGER NOT NULL,\n"
+     "  t_ms INTEGER NOT NULL,\n" /* agent clock */
+     "  host TEXT NOT NULL,\n"
+     "  addr TEXT NOT NULL,\n"
+     "  port INTEGER NOT NULL,\n"
+     "  status INTEGER NOT NULL,\n"
+     "  code INTEGER NOT NULL,\n"
+     "  greeting TEXT,\n"
+     "  greet_name TEXT,\n"
+     "  flags INTEGER NOT NULL,\n"
+     "  size_max INTEGER NOT NULL,\n" /* uint64 bit pattern */
+     "  tls_version TEXT,\n"
+     "  cert_names TEXT,\n"
+     "  cert_not_after INTEGER NOT NULL,\n"
+     "  detail TEXT,\n"
+     "  connect_us INTEGER NOT NULL,\n"
+     "  total_us INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX smtp_probes_host ON smtp_probes(host, t_ms);\n"
+     "CREATE TABLE smtp_latest (\n"
+     "  host TEXT NOT NULL,\n"
+     "  addr TEXT NOT NULL,\n"
+     "  port INTEGER NOT NULL,\n"
+     "  agent TEXT NOT NULL,\n"
+     "  probe_id INTEGER NOT NULL,\n"    /* its latest probe */
+     "  t_ms INTEGER NOT NULL,\n"        /* that probe's time, agent clock */
+     "  received_ms INTEGER NOT NULL,\n" /* when it arrived */
+     "  PRIMARY KEY (host, addr, port, agent)\n"
+     ") WITHOUT ROWID;\n"},
 };
 
 #define STORE_N_MIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -206,6 +250,13 @@ static const store_migration store_migrations[] = {
     "o.soa_serial, o.neg_ttl, o.ede, o.ede_text, o.rtt_us, "                                       \
     "(SELECT region FROM agents WHERE id = o.agent) "
 
+/* Columns of an SMTP probe with its batch's check_id and monitor and the agent's region. */
+#define STORE_SMTP_SELECT                                                                          \
+    "SELECT p.agent, p.seq, p.received_ms, p.t_ms, p.host, p.addr, p.port, p.status, p.code, "     \
+    "p.greeting, p.greet_name, p.flags, p.size_max, p.tls_version, p.cert_names, "                 \
+    "p.cert_not_after, p.detail, p.connect_us, p.total_us, "                                       \
+    "(SELECT region FROM agents WHERE id = p.agent), b.check_id, b.monitor "
+
 /* Prepared statements kept for the life of the store. */
 typedef enum store_sql_id {
     STORE_SQL_BEGIN,
@@ -213,9 +264,12 @@ typedef enum store_sql_id {
     STORE_SQL_ROLLBACK,
     STORE_SQL_OBS_NEXT_ID,
     STORE_SQL_FIND_NEXT_ID,
+    STORE_SQL_SMTP_NEXT_ID,
     STORE_SQL_BATCH_INSERT,
     STORE_SQL_OBS_INSERT,
     STORE_SQL_FIND_INSERT,
+    STORE_SQL_SMTP_INSERT,
+    STORE_SQL_SMTP_LATEST_PUT,
     STORE_SQL_AGENT_STORED,
     STORE_SQL_AGENT_UPSERT,
     STORE_SQL_AGENT_GET,
@@ -223,18 +277,24 @@ typedef enum store_sql_id {
     STORE_SQL_BATCH_GET,
     STORE_SQL_OBS_RANGE,
     STORE_SQL_FIND_RANGE,
+    STORE_SQL_SMTP_RANGE,
     STORE_SQL_SERIES_GET,
     STORE_SQL_SERIES_INSERT,
     STORE_SQL_SERIES_UPDATE,
     STORE_SQL_CHANGE_INSERT,
     STORE_SQL_LATEST,
     STORE_SQL_HISTORY,
+    STORE_SQL_SMTP_LATEST_HOST,
+    STORE_SQL_SMTP_LATEST_ALL,
+    STORE_SQL_SMTP_HISTORY,
     STORE_SQL_PURGE_SELECT,
     STORE_SQL_PURGE_OBS,
     STORE_SQL_PURGE_FIND,
+    STORE_SQL_PURGE_SMTP,
     STORE_SQL_PURGE_BATCHES,
     STORE_SQL_PURGE_SERIES,
     STORE_SQL_PURGE_CHANGES,
+    STORE_SQL_PURGE_SMTP_LATEST,
     STORE_SQL_MONITORS_CLEAR,
     STORE_SQL_MONITOR_INSERT,
     STORE_SQL_COUNT
@@ -246,10 +306,11 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_ROLLBACK] = "ROLLBACK",
     [STORE_SQL_OBS_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM observations",
     [STORE_SQL_FIND_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM findings",
+    [STORE_SQL_SMTP_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM smtp_probes",
     [STORE_SQL_BATCH_INSERT] =
         "INSERT INTO batches (agent, seq, received_ms, check_id, monitor, incomplete, "
-        "obs_first, n_obs, findings_first, n_findings, track_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-        "?7, ?8, ?9, ?10, ?11) ON CONFLICT (agent, seq) DO NOTHING",
+        "obs_first, n_obs, findings_first, n_findings, track_id, smtp_first, n_smtp) VALUES (?1, "
+        "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (agent, seq) DO NOTHING",
     [STORE_SQL_OBS_INSERT] =
         "INSERT INTO observations (id, agent, seq, idx, received_ms, t_ms, resolver, kind, "
         "server, nsid, qname, qtype, rcode, flags, transport, fail, rrset, ttl_min, soa_serial, "
@@ -258,6 +319,17 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_FIND_INSERT] =
         "INSERT INTO findings (id, agent, seq, idx, received_ms, code, severity, name, message, "
         "resolver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [STORE_SQL_SMTP_INSERT] =
+        "INSERT INTO smtp_probes (id, agent, seq, idx, received_ms, t_ms, host, addr, port, "
+        "status, code, greeting, greet_name, flags, size_max, tls_version, cert_names, "
+        "cert_not_after, detail, connect_us, total_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    /* Equal times: the one stored last is the latest. */
+    [STORE_SQL_SMTP_LATEST_PUT] =
+        "INSERT INTO smtp_latest (host, addr, port, agent, probe_id, t_ms, received_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (host, addr, port, agent) DO UPDATE SET "
+        "probe_id = excluded.probe_id, t_ms = excluded.t_ms, received_ms = excluded.received_ms "
+        "WHERE excluded.t_ms >= smtp_latest.t_ms",
     /* Same sign: signed order is unsigned order; else the negative one is larger. */
     [STORE_SQL_AGENT_STORED] =
         "INSERT INTO agents (id, first_seen_ms, last_seen_ms, highest_seq, stored_batches) "
@@ -284,13 +356,16 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
         "SELECT id, region, software, first_seen_ms, last_seen_ms, last_hello_ms, "
         "clock_offset_ms, spool_backlog, up, highest_seq, stored_batches FROM agents ORDER BY id",
     [STORE_SQL_BATCH_GET] = "SELECT received_ms, check_id, monitor, incomplete, obs_first, n_obs, "
-                            "findings_first, n_findings, track_id FROM batches WHERE agent = ?1 "
-                            "AND seq = ?2",
+                            "findings_first, n_findings, track_id, smtp_first, n_smtp FROM "
+                            "batches WHERE agent = ?1 AND seq = ?2",
     [STORE_SQL_OBS_RANGE] = "SELECT " STORE_OBS_COLS " FROM observations WHERE id >= ?1 AND "
                             "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
     [STORE_SQL_FIND_RANGE] =
         "SELECT code, severity, name, message, resolver FROM findings WHERE id >= ?1 AND "
         "id < ?1 + ?2 AND agent = ?3 AND seq = ?4 ORDER BY id",
+    [STORE_SQL_SMTP_RANGE] = STORE_SMTP_SELECT
+    "FROM smtp_probes p LEFT JOIN batches b ON b.agent = p.agent AND b.seq = p.seq "
+    "WHERE p.id >= ?1 AND p.id < ?1 + ?2 AND p.agent = ?3 AND p.seq = ?4 ORDER BY p.id",
     [STORE_SQL_SERIES_GET] = "SELECT id, t_ms, answer FROM series WHERE qname = ?1 AND "
                              "qtype = ?2 AND agent = ?3 AND resolver = ?4",
     [STORE_SQL_SERIES_INSERT] =
@@ -306,20 +381,34 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_HISTORY] = STORE_OBS_SELECT
     "FROM series s JOIN changes c ON c.series = s.id JOIN observations o ON o.id = c.obs_id "
     "WHERE s.qname = ?1 AND s.qtype = ?2 AND c.t_ms >= ?3 ORDER BY c.t_ms, c.obs_id",
-    [STORE_SQL_PURGE_SELECT] = "SELECT agent, seq, obs_first, n_obs, findings_first, n_findings "
-                               "FROM batches WHERE received_ms < ?1",
+    [STORE_SQL_SMTP_LATEST_HOST] =
+        STORE_SMTP_SELECT "FROM smtp_latest l JOIN smtp_probes p ON p.id = l.probe_id "
+                          "LEFT JOIN batches b ON b.agent = p.agent AND b.seq = p.seq "
+                          "WHERE l.host = ?1 ORDER BY l.addr, l.port, l.agent",
+    [STORE_SQL_SMTP_LATEST_ALL] =
+        STORE_SMTP_SELECT "FROM smtp_latest l JOIN smtp_probes p ON p.id = l.probe_id "
+                          "LEFT JOIN batches b ON b.agent = p.agent AND b.seq = p.seq "
+                          "ORDER BY l.host, l.addr, l.port, l.agent",
+    [STORE_SQL_SMTP_HISTORY] = STORE_SMTP_SELECT
+    "FROM smtp_probes p LEFT JOIN batches b ON b.agent = p.agent AND b.seq = p.seq "
+    "WHERE p.host = ?1 AND p.t_ms >= ?2 ORDER BY p.t_ms, p.id",
+    [STORE_SQL_PURGE_SELECT] = "SELECT agent, seq, obs_first, n_obs, findings_first, n_findings, "
+                               "smtp_first, n_smtp FROM batches WHERE received_ms < ?1",
     [STORE_SQL_PURGE_OBS] =
         "DELETE FROM observations WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
     [STORE_SQL_PURGE_FIND] =
         "DELETE FROM findings WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
+    [STORE_SQL_PURGE_SMTP] =
+        "DELETE FROM smtp_probes WHERE id >= ?1 AND id < ?1 + ?2 AND agent = ?3 AND seq = ?4",
     [STORE_SQL_PURGE_BATCHES] = "DELETE FROM batches WHERE received_ms < ?1",
     /* A series whose latest observation is purged goes with it; so do older changes. */
     [STORE_SQL_PURGE_SERIES] = "DELETE FROM series WHERE received_ms < ?1",
     [STORE_SQL_PURGE_CHANGES] = "DELETE FROM changes WHERE received_ms < ?1",
+    [STORE_SQL_PURGE_SMTP_LATEST] = "DELETE FROM smtp_latest WHERE received_ms < ?1",
     [STORE_SQL_MONITORS_CLEAR] = "DELETE FROM monitors",
     [STORE_SQL_MONITOR_INSERT] =
         "INSERT INTO monitors (name, qname, types, profile, resolvers, interval_ms, agents, geo, "
-        "generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "generation, smtp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 };
 
 struct store {
@@ -865,16 +954,62 @@ static int store_put_finding(store_t *s, const store_batch *b, size_t i, int64_t
     return store_exec_stmt(s, st, "storing a finding", err, errlen);
 }
 
+/* One SMTP probe, and make it the latest of its (host, addr, port, agent) unless a newer one is. */
+static int store_put_smtp(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
+                          size_t errlen)
+{
+    const proto_smtp *p = &b->results->smtp[i];
+    const char *missing = !p->host ? "host" : !p->addr ? "addr" : NULL;
+    if (missing)
+        return store_missing(s, b, "SMTP probe", i, missing, err, errlen);
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_SMTP_INSERT, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, b->agent_id);
+    store_bind_u64(st, 3, b->seq);
+    sqlite3_bind_int64(st, 4, (int64_t)i);
+    sqlite3_bind_int64(st, 5, b->received_ms);
+    sqlite3_bind_int64(st, 6, p->t_ms);
+    store_bind_text(st, 7, p->host);
+    store_bind_text(st, 8, p->addr);
+    sqlite3_bind_int(st, 9, p->port);
+    sqlite3_bind_int(st, 10, p->status);
+    sqlite3_bind_int(st, 11, p->code);
+    store_bind_text(st, 12, p->greeting);
+    store_bind_text(st, 13, p->greet_name);
+    sqlite3_bind_int(st, 14, p->flags);
+    store_bind_u64(st, 15, p->size_max);
+    store_bind_text(st, 16, p->tls_version);
+    store_bind_text(st, 17, p->cert_names);
+    sqlite3_bind_int64(st, 18, p->cert_not_after);
+    store_bind_text(st, 19, p->detail);
+    sqlite3_bind_int64(st, 20, p->connect_us);
+    sqlite3_bind_int64(st, 21, p->total_us);
+    if (store_exec_stmt(s, st, "storing an SMTP probe", err, errlen) != 0)
+        return -1;
+    if (!(st = store_stmt(s, STORE_SQL_SMTP_LATEST_PUT, err, errlen)))
+        return -1;
+    store_bind_text(st, 1, p->host);
+    store_bind_text(st, 2, p->addr);
+    sqlite3_bind_int(st, 3, p->port);
+    store_bind_text(st, 4, b->agent_id);
+    sqlite3_bind_int64(st, 5, id);
+    sqlite3_bind_int64(st, 6, p->t_ms);
+    sqlite3_bind_int64(st, 7, b->received_ms);
+    return store_exec_stmt(s, st, "updating the latest SMTP probe", err, errlen);
+}
+
 /* Store one batch inside the open transaction; ids advance past its rows. */
 static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int64_t *find_id,
-                         bool *duplicate, char *err, size_t errlen)
+                         int64_t *smtp_id, bool *duplicate, char *err, size_t errlen)
 {
     if (!b->agent_id || !proto_id_ok(b->agent_id, strlen(b->agent_id)))
         return store_errf(s, err, errlen, "batch with seq %" PRIu64 ": invalid agent id", b->seq);
     const proto_results *r = b->results;
     if (!r)
         return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": no results", b->agent_id, b->seq);
-    if ((r->n_obs && !r->obs) || (r->n_findings && !r->findings))
+    if ((r->n_obs && !r->obs) || (r->n_findings && !r->findings) || (r->n_smtp && !r->smtp))
         return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": counts without arrays",
                           b->agent_id, b->seq);
     sqlite3_stmt *st = store_stmt(s, STORE_SQL_BATCH_INSERT, err, errlen);
@@ -891,6 +1026,8 @@ static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int6
     store_bind_opt(st, 9, r->n_findings > 0, *find_id);
     sqlite3_bind_int64(st, 10, (int64_t)r->n_findings);
     store_bind_u64(st, 11, r->track_id);
+    store_bind_opt(st, 12, r->n_smtp > 0, *smtp_id);
+    sqlite3_bind_int64(st, 13, (int64_t)r->n_smtp);
     if (store_exec_stmt(s, st, "storing a batch", err, errlen) != 0)
         return -1;
     *duplicate = sqlite3_changes(s->db) == 0;
@@ -902,6 +1039,9 @@ static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int6
     for (size_t i = 0; i < r->n_findings; i++)
         if (store_put_finding(s, b, i, (*find_id)++, err, errlen) != 0)
             return -1;
+    for (size_t i = 0; i < r->n_smtp; i++)
+        if (store_put_smtp(s, b, i, (*smtp_id)++, err, errlen) != 0)
+            return -1;
     st = store_stmt(s, STORE_SQL_AGENT_STORED, err, errlen);
     if (!st)
         return -1;
@@ -911,7 +1051,7 @@ static int store_put_one(store_t *s, const store_batch *b, int64_t *obs_id, int6
     return store_exec_stmt(s, st, "updating the agent's highest seq", err, errlen);
 }
 
-/* The next free id of observations or findings (max + 1). */
+/* The next free id of observations, findings or SMTP probes (max + 1). */
 static int store_next_id(store_t *s, store_sql_id id, int64_t *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st = store_stmt(s, id, err, errlen);
@@ -934,15 +1074,16 @@ int store_put_batches(store_t *self, const store_batch *batches, size_t n,
         return 0;
     if (!batches || !results)
         return store_errf(self, err, errlen, "store_put_batches: no batches or results");
-    int64_t obs_id, find_id;
+    int64_t obs_id, find_id, smtp_id;
     if (store_begin(self, err, errlen) != 0)
         return -1;
     if (store_next_id(self, STORE_SQL_OBS_NEXT_ID, &obs_id, err, errlen) != 0 ||
-        store_next_id(self, STORE_SQL_FIND_NEXT_ID, &find_id, err, errlen) != 0)
+        store_next_id(self, STORE_SQL_FIND_NEXT_ID, &find_id, err, errlen) != 0 ||
+        store_next_id(self, STORE_SQL_SMTP_NEXT_ID, &smtp_id, err, errlen) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
-        if (store_put_one(self, &batches[i], &obs_id, &find_id, &results[i].duplicate, err,
-                          errlen) != 0)
+        if (store_put_one(self, &batches[i], &obs_id, &find_id, &smtp_id, &results[i].duplicate,
+                          err, errlen) != 0)
             goto fail;
     }
     return store_commit(self, err, errlen);
@@ -1090,6 +1231,78 @@ static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64
     return 0;
 }
 
+/* One SMTP probe row (STORE_SMTP_SELECT's columns) into o; strings borrowed from st. */
+static void store_smtp_read(sqlite3_stmt *st, store_smtp *o)
+{
+    proto_smtp *p = &o->probe;
+    memset(o, 0, sizeof *o);
+    o->agent = store_col_text(st, 0);
+    o->seq = store_col_u64(st, 1);
+    o->received_ms = sqlite3_column_int64(st, 2);
+    p->t_ms = sqlite3_column_int64(st, 3);
+    p->host = store_col_text(st, 4);
+    p->addr = store_col_text(st, 5);
+    p->port = (uint16_t)sqlite3_column_int(st, 6);
+    p->status = (uint8_t)sqlite3_column_int(st, 7);
+    p->code = (uint16_t)sqlite3_column_int(st, 8);
+    p->greeting = store_col_text(st, 9);
+    p->greet_name = store_col_text(st, 10);
+    p->flags = (uint8_t)sqlite3_column_int(st, 11);
+    p->size_max = store_col_u64(st, 12);
+    p->tls_version = store_col_text(st, 13);
+    p->cert_names = store_col_text(st, 14);
+    p->cert_not_after = sqlite3_column_int64(st, 15);
+    p->detail = store_col_text(st, 16);
+    p->connect_us = (uint32_t)sqlite3_column_int64(st, 17);
+    p->total_us = (uint32_t)sqlite3_column_int64(st, 18);
+    o->region = store_col_text(st, 19);
+    o->check_id = store_col_u64(st, 20);
+    o->monitor = store_col_text(st, 21);
+}
+
+/* Read the n SMTP probes of a batch into out->smtp (arena). */
+static int store_get_smtp(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
+                          arena_t *arena, proto_results *out, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_SMTP_RANGE, err, errlen);
+    if (!st)
+        return -1;
+    if (!(out->smtp = arena_calloc(arena, n, sizeof *out->smtp)))
+        return store_errf(s, err, errlen, "out of memory");
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, (int64_t)n);
+    store_bind_text(st, 3, agent);
+    store_bind_u64(st, 4, seq);
+    int rc;
+    size_t i = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
+        store_smtp row;
+        store_smtp_read(st, &row);
+        proto_smtp *p = &out->smtp[i++];
+        *p = row.probe;
+        if (!store_dup(arena, &p->host) || !store_dup(arena, &p->addr) ||
+            !store_dup(arena, &p->greeting) || !store_dup(arena, &p->greet_name) ||
+            !store_dup(arena, &p->tls_version) || !store_dup(arena, &p->cert_names) ||
+            !store_dup(arena, &p->detail)) {
+            sqlite3_reset(st);
+            return store_errf(s, err, errlen, "out of memory");
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, "reading SMTP probes");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (i != n)
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu SMTP probes found",
+                          agent, seq, i, n);
+    out->n_smtp = n;
+    return 0;
+}
+
 int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *arena,
                     proto_results *out, int64_t *received_ms, bool *found, char *err, size_t errlen)
 {
@@ -1119,12 +1332,15 @@ int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *are
     int64_t find_first = sqlite3_column_int64(st, 6);
     size_t n_find = (size_t)sqlite3_column_int64(st, 7);
     out->track_id = store_col_u64(st, 8);
+    int64_t smtp_first = sqlite3_column_int64(st, 9);
+    size_t n_smtp = (size_t)sqlite3_column_int64(st, 10);
     bool ok = store_dup(arena, &out->monitor);
     sqlite3_reset(st);
     if (!ok)
         return store_errf(self, err, errlen, "out of memory");
     if (store_get_obs(self, agent, seq, obs_first, n_obs, arena, out, err, errlen) != 0 ||
-        store_get_findings(self, agent, seq, find_first, n_find, arena, out, err, errlen) != 0) {
+        store_get_findings(self, agent, seq, find_first, n_find, arena, out, err, errlen) != 0 ||
+        store_get_smtp(self, agent, seq, smtp_first, n_smtp, arena, out, err, errlen) != 0) {
         memset(out, 0, sizeof *out);
         return -1;
     }
@@ -1279,6 +1495,7 @@ static int store_monitor_insert(store_t *s, const store_monitor *m, uint64_t gen
         goto oom;
     sqlite3_bind_int(st, 8, m->geo);
     store_bind_u64(st, 9, generation);
+    sqlite3_bind_int(st, 10, m->smtp);
     return store_exec_stmt(s, st, "storing a monitor", err, errlen);
 oom:
     sqlite3_clear_bindings(st);
@@ -1349,7 +1566,8 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         if (store_purge_range(self, STORE_SQL_PURGE_OBS, sel, 2, &p.observations, err, errlen) !=
                 0 ||
-            store_purge_range(self, STORE_SQL_PURGE_FIND, sel, 4, &p.findings, err, errlen) != 0)
+            store_purge_range(self, STORE_SQL_PURGE_FIND, sel, 4, &p.findings, err, errlen) != 0 ||
+            store_purge_range(self, STORE_SQL_PURGE_SMTP, sel, 6, &p.smtp, err, errlen) != 0)
             goto fail;
     }
     if (rc != SQLITE_DONE) {
@@ -1365,7 +1583,8 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
         goto fail;
     p.batches = (uint64_t)sqlite3_changes(self->db);
     if (store_purge_by_time(self, STORE_SQL_PURGE_SERIES, older_than_ms, err, errlen) != 0 ||
-        store_purge_by_time(self, STORE_SQL_PURGE_CHANGES, older_than_ms, err, errlen) != 0)
+        store_purge_by_time(self, STORE_SQL_PURGE_CHANGES, older_than_ms, err, errlen) != 0 ||
+        store_purge_by_time(self, STORE_SQL_PURGE_SMTP_LATEST, older_than_ms, err, errlen) != 0)
         goto fail;
     if (store_commit(self, err, errlen) != 0)
         return -1;
@@ -1385,11 +1604,11 @@ int store_count(store_t *self, store_what what, const char *agent, uint64_t *n, 
     static const char *const tables[] = {
         [STORE_BATCHES] = "batches",   [STORE_OBSERVATIONS] = "observations",
         [STORE_FINDINGS] = "findings", [STORE_AGENTS] = "agents",
-        [STORE_MONITORS] = "monitors",
+        [STORE_MONITORS] = "monitors", [STORE_SMTP] = "smtp_probes",
     };
     if ((unsigned)what >= sizeof tables / sizeof tables[0])
         return store_errf(self, err, errlen, "store_count: unknown kind %d", (int)what);
-    bool by_agent = agent && what <= STORE_FINDINGS;
+    bool by_agent = agent && (what <= STORE_FINDINGS || what == STORE_SMTP);
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s", tables[what],
              by_agent ? " WHERE agent = ?1" : "");
@@ -1479,4 +1698,66 @@ int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t sinc
     sqlite3_bind_int(st, 2, qtype);
     sqlite3_bind_int64(st, 3, since_ms);
     return store_walk_obs(self, st, fn, ctx, "reading the history", err, errlen);
+}
+
+/* Walk the rows of a query of STORE_SMTP_SELECT's columns, calling fn for each. */
+static int store_walk_smtp(store_t *s, sqlite3_stmt *st, store_smtp_fn fn, void *ctx, bool *stop,
+                           const char *what, char *err, size_t errlen)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_smtp o;
+        store_smtp_read(st, &o);
+        if (fn(ctx, &o) != 0) {
+            *stop = true;
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        store_dberr(s, err, errlen, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_smtp_latest(store_t *self, const char *const *hosts, size_t n_hosts, store_smtp_fn fn,
+                      void *ctx, char *err, size_t errlen)
+{
+    bool stop = false;
+    if (!hosts || n_hosts == 0) {
+        sqlite3_stmt *st = store_stmt(self, STORE_SQL_SMTP_LATEST_ALL, err, errlen);
+        if (!st)
+            return -1;
+        return store_walk_smtp(self, st, fn, ctx, &stop, "reading the latest SMTP probes", err,
+                               errlen);
+    }
+    for (size_t i = 0; i < n_hosts && !stop; i++) {
+        if (!hosts[i])
+            return store_errf(self, err, errlen, "store_smtp_latest: host %zu is NULL", i);
+        sqlite3_stmt *st = store_stmt(self, STORE_SQL_SMTP_LATEST_HOST, err, errlen);
+        if (!st)
+            return -1;
+        store_bind_text(st, 1, hosts[i]);
+        if (store_walk_smtp(self, st, fn, ctx, &stop, "reading the latest SMTP probes", err,
+                            errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int store_smtp_history(store_t *self, const char *host, int64_t since_ms, store_smtp_fn fn,
+                       void *ctx, char *err, size_t errlen)
+{
+    if (!host)
+        return store_errf(self, err, errlen, "store_smtp_history: no host");
+    sqlite3_stmt *st = store_stmt(self, STORE_SQL_SMTP_HISTORY, err, errlen);
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, host);
+    sqlite3_bind_int64(st, 2, since_ms);
+    bool stop = false;
+    return store_walk_smtp(self, st, fn, ctx, &stop, "reading the SMTP history", err, errlen);
 }

@@ -1,7 +1,7 @@
 /*
  * coordinator/store.h - the coordinator's persistence: the one interface every
- * coordinator module uses to keep agents, RESULTS batches (observations and
- * findings) and monitors. (The schema also has tables for tracks; tracks
+ * coordinator module uses to keep agents, RESULTS batches (observations,
+ * findings and SMTP probes) and monitors. (The schema also has tables for tracks; tracks
  * live in the coordinator's memory for now, coordinator/tracks.h.)
  *
  * The embedded backend is one SQLite file in WAL mode with synchronous=FULL,
@@ -11,7 +11,8 @@
  *
  * For every vantage point (agent x resolver) and question the store keeps its
  * latest observation and the history of its answer's changes, so the
- * comparison reads them without scanning observations.
+ * comparison reads them without scanning observations. Likewise for every
+ * (MX host, address, port, agent) it keeps the latest SMTP probe.
  *
  * Duplicates are recognised by (agent, seq): a batch already stored is
  * reported as duplicate and not stored twice, and a lower seq never stored is
@@ -34,7 +35,7 @@
 #include "proto/msg.h"
 
 /* Schema version this build writes; store_open() migrates older files to it. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 
@@ -82,6 +83,7 @@ typedef struct store_monitor {
     const char *const *agents;    /* agent ids; none: every agent */
     size_t n_agents;              /* count of agents */
     bool geo;                     /* answers may differ by region */
+    bool smtp;                    /* SMTP probes of the MX hosts */
 } store_monitor;
 
 /* An observation as stored; strings valid during the callback only. */
@@ -93,6 +95,17 @@ typedef struct store_obs {
     proto_obs obs;       /* the observation itself, as the agent sent it */
 } store_obs;
 
+/* An SMTP probe as stored; strings valid during the callback only. */
+typedef struct store_smtp {
+    const char *agent;   /* agent id */
+    const char *region;  /* the agent's region, or NULL when unknown */
+    uint64_t seq;        /* seq of the batch that carried it */
+    int64_t received_ms; /* when that batch arrived, coordinator clock */
+    uint64_t check_id;   /* that batch's check_id: the CHECK it answered, 0 for a monitor run */
+    const char *monitor; /* that batch's monitor, or NULL */
+    proto_smtp probe;    /* the probe itself, as the agent sent it */
+} store_smtp;
+
 /* What store_count() counts. */
 typedef enum store_what {
     STORE_BATCHES = 0,      /* stored batches (present, not purged) */
@@ -100,6 +113,7 @@ typedef enum store_what {
     STORE_FINDINGS = 2,     /* findings */
     STORE_AGENTS = 3,       /* agents (agent filter ignored) */
     STORE_MONITORS = 4,     /* monitors (agent filter ignored) */
+    STORE_SMTP = 5,         /* SMTP probes */
 } store_what;
 
 /* Rows removed by store_purge(). */
@@ -107,6 +121,7 @@ typedef struct store_purged {
     uint64_t batches;      /* batches */
     uint64_t observations; /* observations */
     uint64_t findings;     /* findings */
+    uint64_t smtp;         /* SMTP probes */
 } store_purged;
 
 /*
@@ -115,6 +130,7 @@ typedef struct store_purged {
  */
 typedef int (*store_agent_fn)(void *ctx, const store_agent *agent);
 typedef int (*store_obs_fn)(void *ctx, const store_obs *obs);
+typedef int (*store_smtp_fn)(void *ctx, const store_smtp *probe);
 
 /*
  * Open (creating it if needed) the store file at path and bring its schema to
@@ -170,7 +186,7 @@ int store_monitors_sync(store_t *self, const store_monitor *monitors, size_t n, 
 
 /*
  * Retention: remove the batches received before older_than_ms, with their
- * observations and findings, in one transaction. Agents (and their highest
+ * observations, findings and SMTP probes, in one transaction. Agents (and their highest
  * seq) are kept. *purged may be NULL.
  */
 int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char *err,
@@ -199,5 +215,23 @@ int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn 
  */
 int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t since_ms,
                   store_obs_fn fn, void *ctx, char *err, size_t errlen);
+
+/*
+ * The latest SMTP probe (by the agent's probe time; equal times: the one
+ * stored last) of every (host, addr, port, agent) whose host is one of the
+ * n_hosts hosts (each given once; canonical: lower case, trailing dot), or
+ * of every host when hosts is NULL or n_hosts 0. In (host, addr, port,
+ * agent) order, host in the order given. A probe purged by retention is not
+ * reported.
+ */
+int store_smtp_latest(store_t *self, const char *const *hosts, size_t n_hosts, store_smtp_fn fn,
+                      void *ctx, char *err, size_t errlen);
+
+/*
+ * Every stored SMTP probe of host probed at since_ms or later (agent clock),
+ * oldest first (an index on (host, t_ms) keeps this cheap).
+ */
+int store_smtp_history(store_t *self, const char *host, int64_t since_ms, store_smtp_fn fn,
+                       void *ctx, char *err, size_t errlen);
 
 #endif

@@ -66,10 +66,12 @@ const char *table_paint(const char *word, char *buf, size_t len)
         const char *word;
         const char *code;
     } colours[] = {
-        {"critical", "1;31"}, {"CRITICAL", "1;31"}, {"inconsistent", "1;31"}, {"failing", "1;31"},
-        {"down", "1;31"},     {"warning", "33"},    {"WARNING", "33"},        {"propagating", "33"},
-        {"timed-out", "33"},  {"ok", "32"},         {"consistent", "32"},     {"up", "32"},
-        {"converged", "32"},
+        {"critical", "1;31"}, {"CRITICAL", "1;31"},    {"inconsistent", "1;31"},
+        {"failing", "1;31"},  {"down", "1;31"},        {"warning", "33"},
+        {"WARNING", "33"},    {"propagating", "33"},   {"timed-out", "33"},
+        {"ok", "32"},         {"consistent", "32"},    {"up", "32"},
+        {"converged", "32"},  {"unreachable", "1;31"}, {"partial", "33"},
+        {"reachable", "32"},
     };
     if (table_colour()) {
         for (size_t i = 0; i < sizeof colours / sizeof colours[0]; i++) {

@@ -1,5 +1,5 @@
 /*
- * proto/json.c - the JSON form of observations and findings.
+ * proto/json.c - the JSON form of observations, findings and SMTP probes.
  */
 #include "proto/json.h"
 
@@ -154,5 +154,100 @@ json_t *pjson_finding(const proto_finding *f)
     json_object_set_new(o, "message", json_string(f->message));
     if (f->resolver)
         json_object_set_new(o, "resolver", json_string(f->resolver));
+    return o;
+}
+
+const char *pjson_smtp_status(unsigned status)
+{
+    static const char *const names[] = {
+        [PROTO_SMTP_OK] = "ok",
+        [PROTO_SMTP_REFUSED] = "refused",
+        [PROTO_SMTP_TIMEOUT] = "timeout",
+        [PROTO_SMTP_UNREACHABLE] = "unreachable",
+        [PROTO_SMTP_CLOSED] = "closed",
+        [PROTO_SMTP_GREETING_BAD] = "greeting_bad",
+        [PROTO_SMTP_PROTOCOL] = "protocol",
+        [PROTO_SMTP_TLS_FAILED] = "tls_failed",
+        [PROTO_SMTP_ERROR] = "error",
+        [PROTO_SMTP_SKIPPED] = "skipped",
+    };
+    return status <= PROTO_SMTP_STATUS_MAX ? names[status] : "unknown";
+}
+
+/* The SMTP flag bits as an array of words. */
+static json_t *smtp_flags_array(unsigned flags)
+{
+    json_t *a = json_array();
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{PROTO_SMTP_EHLO, "ehlo"},
+                 {PROTO_SMTP_STARTTLS, "starttls"},
+                 {PROTO_SMTP_SIZE, "size"},
+                 {PROTO_SMTP_TLS, "tls"},
+                 {PROTO_SMTP_NAME_MATCH, "name_match"},
+                 {PROTO_SMTP_CHAIN_OK, "chain_ok"}};
+    for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++) {
+        if (flags & names[i].bit)
+            json_array_append_new(a, json_string(names[i].name));
+    }
+    return a;
+}
+
+/* "a.example.,b.example." as an array of names, blanks around each dropped. */
+static json_t *comma_array(const char *text)
+{
+    json_t *a = json_array();
+    const char *p = text;
+    while (a && p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        const char *b = p, *e = p + n;
+        while (b < e && *b == ' ')
+            b++;
+        while (e > b && e[-1] == ' ')
+            e--;
+        if (e > b)
+            json_array_append_new(a, json_stringn(b, (size_t)(e - b)));
+        p += n + (comma ? 1 : 0);
+    }
+    return a;
+}
+
+json_t *pjson_smtp(const proto_smtp *p)
+{
+    char buf[64];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "host", json_string(p->host));
+    json_object_set_new(o, "addr", json_string(p->addr));
+    json_object_set_new(o, "port", json_integer(p->port));
+    json_object_set_new(o, "status", json_string(pjson_smtp_status(p->status)));
+    if (p->code)
+        json_object_set_new(o, "code", json_integer(p->code));
+    if (p->greeting)
+        json_object_set_new(o, "greeting", json_string(p->greeting));
+    if (p->greet_name)
+        json_object_set_new(o, "greet_name", json_string(p->greet_name));
+    json_object_set_new(o, "flags", smtp_flags_array(p->flags));
+    if (p->flags & PROTO_SMTP_SIZE)
+        json_object_set_new(o, "size_max",
+                            p->size_max > INT64_MAX ? json_real((double)p->size_max)
+                                                    : json_integer((json_int_t)p->size_max));
+    if (p->tls_version)
+        json_object_set_new(o, "tls_version", json_string(p->tls_version));
+    if (p->cert_names)
+        json_object_set_new(o, "cert_names", comma_array(p->cert_names));
+    if (p->cert_not_after) {
+        json_object_set_new(o, "cert_not_after",
+                            json_string(pjson_time(p->cert_not_after, buf, sizeof buf)));
+        json_object_set_new(o, "cert_not_after_ms", json_integer(p->cert_not_after));
+    }
+    if (p->detail)
+        json_object_set_new(o, "detail", json_string(p->detail));
+    json_object_set_new(o, "connect_ms", json_real(p->connect_us / 1000.0));
+    json_object_set_new(o, "total_ms", json_real(p->total_us / 1000.0));
+    json_object_set_new(o, "time", json_string(pjson_time(p->t_ms, buf, sizeof buf)));
     return o;
 }

@@ -1,5 +1,5 @@
 /*
- * proto/json.h - the JSON form of observations and findings.
+ * proto/json.h - the JSON form of observations, findings and SMTP probes.
  *
  * One definition, shared by `vantage-agent check --json` and vantagectl, so
  * that every command prints an observation and a finding the same way. The
@@ -18,6 +18,14 @@ json_t *pjson_obs(const proto_obs *obs);
 
 /* New JSON object for a finding; NULL when out of memory. Caller decrefs. */
 json_t *pjson_finding(const proto_finding *f);
+
+/* New JSON object for an SMTP probe; NULL when out of memory. Caller decrefs. */
+json_t *pjson_smtp(const proto_smtp *p);
+
+/* "ok", "refused", "timeout", "unreachable", "closed", "greeting_bad", "protocol",
+ * "tls_failed", "error", "skipped": the status word of an SMTP probe ("unknown" above
+ * PROTO_SMTP_STATUS_MAX). */
+const char *pjson_smtp_status(unsigned status);
 
 /* "ok", "nxdomain", "nodata", "timeout", "refused", "servfail", "network",
  * "malformed", "other", "incomplete": the status word of an observation. */

@@ -65,6 +65,7 @@ static const pschema_field monitor_fields[] = {
     ARR(proto_monitor, "resolvers", PF_STRS, resolvers, n_resolvers, false, 64),
     F(proto_monitor, "interval_s", PF_U32, interval_s, true, 0),
     F(proto_monitor, "geo", PF_BOOL, geo, false, 0),
+    F(proto_monitor, "smtp", PF_BOOL, smtp, false, 0),
 };
 SCHEMA(monitor_schema, proto_monitor, monitor_fields);
 
@@ -81,6 +82,7 @@ static const pschema_field check_fields[] = {
     F(proto_check, "profile", PF_STR, profile, false, 32),
     ARR(proto_check, "resolvers", PF_STRS, resolvers, n_resolvers, false, 64),
     F(proto_check, "deadline_ms", PF_U32, deadline_ms, true, 0),
+    F(proto_check, "smtp", PF_BOOL, smtp, false, 0),
 };
 SCHEMA(check_schema, proto_check, check_fields);
 
@@ -115,6 +117,26 @@ static const pschema_field finding_fields[] = {
 };
 SCHEMA(finding_schema, proto_finding, finding_fields);
 
+static const pschema_field smtp_fields[] = {
+    F(proto_smtp, "t_ms", PF_I64, t_ms, true, 0),
+    F(proto_smtp, "host", PF_STR, host, true, PROTO_NAME_MAX),
+    F(proto_smtp, "addr", PF_STR, addr, true, PROTO_SMTP_ADDR_MAX),
+    F(proto_smtp, "port", PF_U16, port, true, 0),
+    F(proto_smtp, "status", PF_U8, status, true, PROTO_SMTP_STATUS_MAX),
+    F(proto_smtp, "code", PF_U16, code, true, PROTO_SMTP_CODE_MAX),
+    F(proto_smtp, "greeting", PF_STR, greeting, false, PROTO_SMTP_GREETING_MAX),
+    F(proto_smtp, "greet_name", PF_STR, greet_name, false, PROTO_SMTP_GREETING_MAX),
+    F(proto_smtp, "flags", PF_U8, flags, true, 0),
+    F(proto_smtp, "size_max", PF_U64, size_max, false, 0),
+    F(proto_smtp, "tls_version", PF_STR, tls_version, false, PROTO_SMTP_TLS_MAX),
+    F(proto_smtp, "cert_names", PF_STR, cert_names, false, PROTO_SMTP_CERT_MAX),
+    F(proto_smtp, "cert_not_after", PF_I64, cert_not_after, false, 0),
+    F(proto_smtp, "detail", PF_STR, detail, false, PROTO_SMTP_DETAIL_MAX),
+    F(proto_smtp, "connect_us", PF_U32, connect_us, true, 0),
+    F(proto_smtp, "total_us", PF_U32, total_us, true, 0),
+};
+SCHEMA(smtp_schema, proto_smtp, smtp_fields);
+
 static const pschema_field results_fields[] = {
     F(proto_results, "check_id", PF_U64, check_id, false, 0),
     F(proto_results, "track_id", PF_U64, track_id, false, 0),
@@ -122,6 +144,7 @@ static const pschema_field results_fields[] = {
     F(proto_results, "incomplete", PF_BOOL, incomplete, false, 0),
     SUB(proto_results, "obs", obs, n_obs, true, PROTO_BATCH_MAX, &obs_schema),
     SUB(proto_results, "findings", findings, n_findings, true, PROTO_BATCH_MAX, &finding_schema),
+    SUB(proto_results, "smtp", smtp, n_smtp, false, PROTO_SMTP_MAX, &smtp_schema),
 };
 SCHEMA(results_schema, proto_results, results_fields);
 

@@ -34,6 +34,15 @@
 #define PROTO_NAME_MAX  1024          /* DNS names and other short strings */
 #define PROTO_TEXT_MAX  65535         /* free text and canonical RR sets */
 #define PROTO_BATCH_MAX 4096          /* observations or findings in one RESULTS */
+#define PROTO_SMTP_MAX  256           /* SMTP probes in one RESULTS */
+
+/* Longest strings of an SMTP probe, bytes. */
+#define PROTO_SMTP_ADDR_MAX     64   /* addr: an IPv6 address is at most 45 */
+#define PROTO_SMTP_GREETING_MAX 512  /* greeting and greet_name */
+#define PROTO_SMTP_TLS_MAX      32   /* tls_version */
+#define PROTO_SMTP_CERT_MAX     1024 /* cert_names */
+#define PROTO_SMTP_DETAIL_MAX   256  /* detail */
+#define PROTO_SMTP_CODE_MAX     999  /* code: a three-digit reply code */
 
 /* Message types; the numbers are on the wire and never reused. */
 typedef enum proto_type {
@@ -93,6 +102,7 @@ typedef struct proto_monitor {
     size_t n_resolvers;     /* count of resolvers */
     uint32_t interval_s;    /* seconds between runs */
     bool geo;               /* answers may differ by region */
+    bool smtp;              /* probe SMTP on every address of every MX host (mail profile) */
 } proto_monitor;
 
 /* PLAN: the whole set of monitors an agent runs; replaces the previous one. */
@@ -112,6 +122,7 @@ typedef struct proto_check {
     const char **resolvers; /* resolver names; none = the agent's defaults */
     size_t n_resolvers;     /* count of resolvers */
     uint32_t deadline_ms;   /* the whole check must end within this */
+    bool smtp;              /* probe SMTP on every address of every MX host (mail profile) */
 } proto_check;
 
 /*
@@ -195,6 +206,54 @@ typedef struct proto_finding {
     const char *resolver; /* resolver it was seen at, or NULL when not one */
 } proto_finding;
 
+/* Outcome of one SMTP probe. */
+typedef enum proto_smtp_status {
+    PROTO_SMTP_OK = 0,           /* greeting 220, EHLO answered, QUIT sent */
+    PROTO_SMTP_REFUSED = 1,      /* connection refused (RST) */
+    PROTO_SMTP_TIMEOUT = 2,      /* connect, greeting or a reply timed out (detail says which) */
+    PROTO_SMTP_UNREACHABLE = 3,  /* no route, network/host unreachable, or administratively
+                                    prohibited */
+    PROTO_SMTP_CLOSED = 4,       /* the server closed the connection early */
+    PROTO_SMTP_GREETING_BAD = 5, /* no 220: a 4xx/5xx or a reply that is not SMTP */
+    PROTO_SMTP_PROTOCOL = 6,     /* a line too long, too many lines or bytes: cut */
+    PROTO_SMTP_TLS_FAILED = 7,   /* STARTTLS refused or the handshake failed */
+    PROTO_SMTP_ERROR = 8,        /* a local error (socket, memory) */
+    PROTO_SMTP_SKIPPED = 9,      /* not probed: the per-host limit */
+} proto_smtp_status;
+#define PROTO_SMTP_STATUS_MAX 9
+
+/* Capabilities and TLS facts of a probe (bit flags). */
+#define PROTO_SMTP_EHLO       0x01 /* EHLO answered 250 */
+#define PROTO_SMTP_STARTTLS   0x02 /* STARTTLS offered */
+#define PROTO_SMTP_SIZE       0x04 /* SIZE offered (size_max, 0 = no limit given) */
+#define PROTO_SMTP_TLS        0x08 /* a TLS handshake completed */
+#define PROTO_SMTP_NAME_MATCH 0x10 /* a certificate name matches the MX host */
+#define PROTO_SMTP_CHAIN_OK   0x20 /* the chain verified against the agent's CAs */
+
+/* One SMTP probe of one address of one MX host. */
+typedef struct proto_smtp {
+    int64_t t_ms;            /* when the probe ended, agent clock, ms since the epoch */
+    const char *host;        /* the MX host name, canonical (lower case, trailing dot) */
+    const char *addr;        /* the address probed, text without brackets ("192.0.2.1",
+                                "2001:db8::1"), <= PROTO_SMTP_ADDR_MAX bytes */
+    uint16_t port;           /* 25 */
+    uint8_t status;          /* proto_smtp_status */
+    uint16_t code;           /* the greeting's reply code, 0 = none read */
+    const char *greeting;    /* the greeting's first line (after the code), cleaned UTF-8,
+                                <= 512 bytes, or NULL */
+    const char *greet_name;  /* the host name the greeting announces (its first word),
+                                <= 512 bytes, or NULL */
+    uint8_t flags;           /* PROTO_SMTP_* bits */
+    uint64_t size_max;       /* the SIZE value, 0 = none */
+    const char *tls_version; /* "TLSv1.3", ... when a handshake completed, else NULL */
+    const char *cert_names;  /* the leaf certificate's DNS names, comma separated,
+                                <= 1024 bytes, or NULL */
+    int64_t cert_not_after;  /* its notAfter, ms since the epoch, 0 = none */
+    const char *detail;      /* what went wrong, one line <= 256 bytes, or NULL */
+    uint32_t connect_us;     /* time to connect, microseconds, 0 = did not connect */
+    uint32_t total_us;       /* the whole probe */
+} proto_smtp;
+
 /* RESULTS: a batch of observations and findings, one signature for all. */
 typedef struct proto_results {
     uint64_t check_id;       /* the CHECK this answers, 0 for monitor runs */
@@ -205,6 +264,8 @@ typedef struct proto_results {
     size_t n_obs;            /* count of obs */
     proto_finding *findings; /* findings */
     size_t n_findings;       /* count of findings */
+    proto_smtp *smtp;        /* SMTP probes; absent on the wire = none */
+    size_t n_smtp;           /* count of smtp, at most PROTO_SMTP_MAX */
 } proto_results;
 
 /* ACK: the batch with this sequence number is durably stored. */

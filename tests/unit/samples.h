@@ -41,7 +41,8 @@ static proto_monitor sample_monitors[] = {
      .profile = "mail",
      .resolvers = loc_auth,
      .n_resolvers = 2,
-     .interval_s = 300},
+     .interval_s = 300,
+     .smtp = true},
     {.name = "geo",
      .qname = "www.example.com",
      .types = mx_a + 1,
@@ -55,7 +56,8 @@ static proto_check sample_check = {.check_id = 77,
                                    .types = mx_a,
                                    .n_types = 1,
                                    .profile = "mail",
-                                   .deadline_ms = 5000};
+                                   .deadline_ms = 5000,
+                                   .smtp = true};
 static uint16_t sample_ede[] = {18, 22};
 static proto_obs sample_obs[] = {
     {.t_ms = 1790000000100,
@@ -107,13 +109,47 @@ static proto_finding sample_findings[] = {
      .name = "example.com.",
      .message = "no v=spf1 record \xc3\xa9"},
 };
+static proto_smtp sample_smtp[] = {
+    {.t_ms = 1790000000400,
+     .host = "mail.example.com.",
+     .addr = "192.0.2.25",
+     .port = 25,
+     .status = PROTO_SMTP_OK,
+     .code = 220,
+     .greeting = "mail.example.com ESMTP Exim 4.96 \xc3\xa9",
+     .greet_name = "mail.example.com",
+     .flags = PROTO_SMTP_EHLO | PROTO_SMTP_STARTTLS | PROTO_SMTP_SIZE | PROTO_SMTP_TLS |
+              PROTO_SMTP_NAME_MATCH | PROTO_SMTP_CHAIN_OK,
+     .size_max = 52428800,
+     .tls_version = "TLSv1.3",
+     .cert_names = "mail.example.com,mx.example.com",
+     .cert_not_after = 1800000000000,
+     .connect_us = 1500,
+     .total_us = 48000},
+    {.t_ms = 1790000000500,
+     .host = "mail.example.com.",
+     .addr = "2001:db8::25",
+     .port = 25,
+     .status = PROTO_SMTP_TIMEOUT,
+     .detail = "no greeting within 5 s",
+     .connect_us = 900,
+     .total_us = 5000900},
+    {.t_ms = 1790000000600,
+     .host = "mx2.example.com.",
+     .addr = "192.0.2.26",
+     .port = 25,
+     .status = PROTO_SMTP_SKIPPED,
+     .detail = "per-host limit"},
+};
 static proto_results sample_results = {.check_id = 77,
                                        .track_id = 5,
                                        .monitor = "mail-example",
                                        .obs = sample_obs,
                                        .n_obs = 3,
                                        .findings = sample_findings,
-                                       .n_findings = 2};
+                                       .n_findings = 2,
+                                       .smtp = sample_smtp,
+                                       .n_smtp = 3};
 static proto_ack sample_ack = {.seq = 41, .duplicate = true};
 static proto_heartbeat sample_hb = {.echo_ts_ms = 1790000000000,
                                     .has_echo_ts = true,

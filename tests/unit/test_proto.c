@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "proto/envelope.h"
+#include "proto/json.h"
 #include "proto/mpcheck.h"
 #include "tests/unit/samples.h"
 
@@ -698,6 +699,453 @@ static void test_seal_body_same_as_seal(void **state)
                      PROTO_E_COUNT);
 }
 
+/* ---- SMTP probes in RESULTS ---------------------------------------------------- */
+
+static void test_smtp_round_trip(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *f = seal_sample(PROTO_RESULTS, &len);
+    proto_msg m;
+    assert_int_equal(open_frame(f, len, &m, NULL), PROTO_OK);
+    const proto_results *r = &m.body.results;
+    assert_int_equal(r->n_smtp, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const proto_smtp *a = &r->smtp[i], *b = &sample_smtp[i];
+        assert_int_equal(a->t_ms, b->t_ms);
+        assert_string_equal(a->host, b->host);
+        assert_string_equal(a->addr, b->addr);
+        assert_int_equal(a->port, b->port);
+        assert_int_equal(a->status, b->status);
+        assert_int_equal(a->code, b->code);
+        assert_int_equal(a->flags, b->flags);
+        assert_true(a->size_max == b->size_max);
+        assert_int_equal(a->cert_not_after, b->cert_not_after);
+        assert_int_equal(a->connect_us, b->connect_us);
+        assert_int_equal(a->total_us, b->total_us);
+    }
+    assert_string_equal(r->smtp[0].greeting, sample_smtp[0].greeting);
+    assert_string_equal(r->smtp[0].greet_name, "mail.example.com");
+    assert_string_equal(r->smtp[0].tls_version, "TLSv1.3");
+    assert_string_equal(r->smtp[0].cert_names, "mail.example.com,mx.example.com");
+    assert_null(r->smtp[0].detail);
+    assert_null(r->smtp[1].greeting);
+    assert_null(r->smtp[1].tls_version);
+    assert_string_equal(r->smtp[1].detail, "no greeting within 5 s");
+    assert_int_equal(r->smtp[2].status, PROTO_SMTP_SKIPPED);
+    proto_msg_clear(&m);
+    free(f);
+
+    /* PLAN and CHECK carry the smtp switch */
+    f = seal_sample(PROTO_PLAN, &len);
+    assert_int_equal(open_frame(f, len, &m, NULL), PROTO_OK);
+    assert_true(m.body.plan.monitors[0].smtp);
+    assert_false(m.body.plan.monitors[1].smtp);
+    proto_msg_clear(&m);
+    free(f);
+    f = seal_sample(PROTO_CHECK, &len);
+    assert_int_equal(open_frame(f, len, &m, NULL), PROTO_OK);
+    assert_true(m.body.check.smtp);
+    proto_msg_clear(&m);
+    free(f);
+
+    /* absent on the wire = none; an empty array is not written */
+    proto_results plain = sample_results;
+    plain.smtp = NULL;
+    plain.n_smtp = 0;
+    size_t blen;
+    uint8_t *body = pack_body(PROTO_RESULTS, &plain, &blen);
+    assert_null(memmem(body, blen, "\xa4smtp", 5));
+    f = seal_raw(1, PROTO_RESULTS, "coord", body, blen, agent_sk, &len);
+    assert_int_equal(open_frame(f, len, &m, NULL), PROTO_OK);
+    assert_int_equal(m.body.results.n_smtp, 0);
+    assert_null(m.body.results.smtp);
+    assert_int_equal(m.body.results.n_obs, 3);
+    proto_msg_clear(&m);
+    free(f);
+    free(body);
+}
+
+/* How one field of an SMTP entry is packed instead of its valid value. */
+typedef enum smtp_bad {
+    BAD_OMIT,   /* left out */
+    BAD_REPEAT, /* written twice */
+    BAD_STR,    /* a str of str_len bytes of str */
+    BAD_UINT,   /* an unsigned integer u */
+    BAD_INT,    /* a negative integer i */
+    BAD_NIL,    /* nil */
+    BAD_DOUBLE, /* 1.5 */
+    BAD_BIN,    /* bin 8 of 3 bytes */
+} smtp_bad;
+
+/* A fault in the last SMTP entry of a RESULTS body; key NULL: none. */
+typedef struct smtp_fault {
+    const char *key; /* the field changed */
+    smtp_bad how;    /* how */
+    const char *str; /* BAD_STR: the bytes */
+    size_t str_len;  /* BAD_STR: how many */
+    uint64_t u;      /* BAD_UINT */
+    int64_t i;       /* BAD_INT */
+} smtp_fault;
+
+static void pack_s(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+/* The valid value of one SMTP field. */
+static void pack_smtp_value(msgpack_packer *pk, const char *key)
+{
+    if (strcmp(key, "t_ms") == 0)
+        msgpack_pack_int64(pk, 1790000000400);
+    else if (strcmp(key, "host") == 0)
+        pack_s(pk, "mx1.example.com.");
+    else if (strcmp(key, "addr") == 0)
+        pack_s(pk, "192.0.2.25");
+    else if (strcmp(key, "port") == 0)
+        msgpack_pack_uint16(pk, 25);
+    else if (strcmp(key, "status") == 0)
+        msgpack_pack_uint8(pk, PROTO_SMTP_OK);
+    else if (strcmp(key, "code") == 0)
+        msgpack_pack_uint16(pk, 220);
+    else if (strcmp(key, "greeting") == 0)
+        pack_s(pk, "mx1.example.com ESMTP");
+    else if (strcmp(key, "greet_name") == 0)
+        pack_s(pk, "mx1.example.com");
+    else if (strcmp(key, "flags") == 0)
+        msgpack_pack_uint8(pk, 0x3f);
+    else if (strcmp(key, "size_max") == 0)
+        msgpack_pack_uint64(pk, 52428800);
+    else if (strcmp(key, "tls_version") == 0)
+        pack_s(pk, "TLSv1.3");
+    else if (strcmp(key, "cert_names") == 0)
+        pack_s(pk, "mx1.example.com");
+    else if (strcmp(key, "cert_not_after") == 0)
+        msgpack_pack_int64(pk, 1800000000000);
+    else if (strcmp(key, "detail") == 0)
+        pack_s(pk, "fine");
+    else if (strcmp(key, "connect_us") == 0)
+        msgpack_pack_uint32(pk, 1000);
+    else
+        msgpack_pack_uint32(pk, 5000); /* total_us */
+}
+
+static const char *const smtp_keys[] = {"t_ms",           "host",     "addr",        "port",
+                                        "status",         "code",     "greeting",    "greet_name",
+                                        "flags",          "size_max", "tls_version", "cert_names",
+                                        "cert_not_after", "detail",   "connect_us",  "total_us"};
+#define N_SMTP_KEYS (sizeof smtp_keys / sizeof smtp_keys[0])
+
+static void pack_smtp_entry(msgpack_packer *pk, const smtp_fault *f)
+{
+    size_t n = N_SMTP_KEYS;
+    if (f && f->key && f->how == BAD_OMIT)
+        n--;
+    if (f && f->key && f->how == BAD_REPEAT)
+        n++;
+    msgpack_pack_map(pk, n);
+    for (size_t k = 0; k < N_SMTP_KEYS; k++) {
+        const char *key = smtp_keys[k];
+        bool hit = f && f->key && strcmp(f->key, key) == 0;
+        if (hit && f->how == BAD_OMIT)
+            continue;
+        pack_s(pk, key);
+        if (!hit || f->how == BAD_REPEAT) {
+            pack_smtp_value(pk, key);
+            if (!hit)
+                continue;
+            pack_s(pk, key);
+            pack_smtp_value(pk, key);
+            continue;
+        }
+        switch (f->how) {
+        case BAD_STR:
+            msgpack_pack_str_with_body(pk, f->str, f->str_len);
+            break;
+        case BAD_UINT:
+            msgpack_pack_uint64(pk, f->u);
+            break;
+        case BAD_INT:
+            msgpack_pack_int64(pk, f->i);
+            break;
+        case BAD_NIL:
+            msgpack_pack_nil(pk);
+            break;
+        case BAD_DOUBLE:
+            msgpack_pack_double(pk, 1.5);
+            break;
+        case BAD_BIN:
+            msgpack_pack_bin_with_body(pk, "abc", 3);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* {"obs": [], "findings": [], "smtp": [n entries, the fault in the last]} */
+static uint8_t *smtp_body(const smtp_fault *f, size_t n, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    pack_s(&pk, "obs");
+    msgpack_pack_array(&pk, 0);
+    pack_s(&pk, "findings");
+    msgpack_pack_array(&pk, 0);
+    pack_s(&pk, "smtp");
+    msgpack_pack_array(&pk, n);
+    for (size_t i = 0; i < n; i++)
+        pack_smtp_entry(&pk, i + 1 == n ? f : NULL);
+    *len = sb.size;
+    return (uint8_t *)msgpack_sbuffer_release(&sb);
+}
+
+/* Open a RESULTS frame around an SMTP body; the status, err filled. */
+static proto_status open_smtp(const smtp_fault *f, size_t n, proto_error *err)
+{
+    size_t blen, len;
+    uint8_t *body = smtp_body(f, n, &blen);
+    uint8_t *frame = seal_raw(1, PROTO_RESULTS, "coord", body, blen, agent_sk, &len);
+    proto_msg m;
+    proto_status s = open_frame(frame, len, &m, err);
+    if (s == PROTO_OK) {
+        assert_int_equal(m.body.results.n_smtp, n);
+        proto_msg_clear(&m);
+    } else {
+        assert_null(m.arena);
+    }
+    free(frame);
+    free(body);
+    return s;
+}
+
+/* The fault must give status, naming field (when not NULL). */
+static void smtp_refused(const smtp_fault *f, size_t n, proto_status status, const char *field)
+{
+    proto_error err;
+    memset(&err, 0, sizeof err);
+    proto_status s = open_smtp(f, n, &err);
+    if (s != status)
+        fail_msg("smtp %s (how %d): status %s, want %s", f->key ? f->key : "-", (int)f->how,
+                 proto_status_name(s), proto_status_name(status));
+    if (field && strcmp(err.field, field) != 0)
+        fail_msg("smtp %s (how %d): field %s, want %s", f->key ? f->key : "-", (int)f->how,
+                 err.field, field);
+}
+
+static void test_smtp_rejected(void **state)
+{
+    (void)state;
+    static char big[2048];
+    memset(big, 'a', sizeof big);
+    proto_error err;
+    smtp_fault ok = {0};
+    assert_int_equal(open_smtp(&ok, 1, &err), PROTO_OK);
+
+    /* status: 0..PROTO_SMTP_STATUS_MAX, else range */
+    smtp_fault f = {.key = "status", .how = BAD_UINT, .u = PROTO_SMTP_STATUS_MAX};
+    assert_int_equal(open_smtp(&f, 1, &err), PROTO_OK);
+    f.u = PROTO_SMTP_STATUS_MAX + 1;
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].status");
+    f.u = 255;
+    smtp_refused(&f, 2, PROTO_E_RANGE, "smtp[1].status");
+    f.u = 256;
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].status");
+    f = (smtp_fault){.key = "code", .how = BAD_UINT, .u = PROTO_SMTP_CODE_MAX};
+    assert_int_equal(open_smtp(&f, 1, &err), PROTO_OK);
+    f.u = PROTO_SMTP_CODE_MAX + 1;
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].code");
+    f = (smtp_fault){.key = "port", .how = BAD_UINT, .u = 65536};
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].port");
+
+    /* every string at its limit is taken, one byte more is refused */
+    static const struct {
+        const char *key;
+        size_t max;
+    } caps[] = {{"host", PROTO_NAME_MAX},
+                {"addr", PROTO_SMTP_ADDR_MAX},
+                {"greeting", PROTO_SMTP_GREETING_MAX},
+                {"greet_name", PROTO_SMTP_GREETING_MAX},
+                {"tls_version", PROTO_SMTP_TLS_MAX},
+                {"cert_names", PROTO_SMTP_CERT_MAX},
+                {"detail", PROTO_SMTP_DETAIL_MAX}};
+    assert_int_equal(PROTO_SMTP_GREETING_MAX, 512);
+    assert_int_equal(PROTO_SMTP_CERT_MAX, 1024);
+    assert_int_equal(PROTO_SMTP_DETAIL_MAX, 256);
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "smtp[0].%s", caps[i].key);
+        f = (smtp_fault){.key = caps[i].key, .how = BAD_STR, .str = big, .str_len = caps[i].max};
+        assert_int_equal(open_smtp(&f, 1, &err), PROTO_OK);
+        f.str_len++;
+        smtp_refused(&f, 1, PROTO_E_STRING, field);
+        /* not UTF-8, a NUL byte, a surrogate */
+        f = (smtp_fault){.key = caps[i].key, .how = BAD_STR, .str = "ab\xc3\x28", .str_len = 4};
+        smtp_refused(&f, 1, PROTO_E_STRING, field);
+        f = (smtp_fault){.key = caps[i].key, .how = BAD_STR, .str = "a\0b", .str_len = 3};
+        smtp_refused(&f, 1, PROTO_E_STRING, field);
+        f = (smtp_fault){.key = caps[i].key, .how = BAD_STR, .str = "\xed\xa0\x80", .str_len = 3};
+        smtp_refused(&f, 1, PROTO_E_STRING, field);
+        /* a bin is not a str */
+        f = (smtp_fault){.key = caps[i].key, .how = BAD_BIN};
+        smtp_refused(&f, 1, PROTO_E_TYPE, field);
+    }
+
+    /* wrong types */
+    static const struct {
+        const char *key;
+        smtp_bad how;
+    } types[] = {{"t_ms", BAD_DOUBLE},   {"t_ms", BAD_NIL},       {"host", BAD_UINT},
+                 {"addr", BAD_NIL},      {"port", BAD_INT},       {"port", BAD_STR},
+                 {"status", BAD_INT},    {"status", BAD_STR},     {"code", BAD_DOUBLE},
+                 {"greeting", BAD_UINT}, {"flags", BAD_NIL},      {"flags", BAD_INT},
+                 {"size_max", BAD_INT},  {"cert_names", BAD_NIL}, {"cert_not_after", BAD_STR},
+                 {"detail", BAD_UINT},   {"connect_us", BAD_INT}, {"total_us", BAD_DOUBLE}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "smtp[0].%s", types[i].key);
+        f = (smtp_fault){
+            .key = types[i].key, .how = types[i].how, .str = "25", .str_len = 2, .u = 1, .i = -1};
+        smtp_refused(&f, 1, PROTO_E_TYPE, field);
+    }
+    /* u32 and i64 ranges */
+    f = (smtp_fault){.key = "connect_us", .how = BAD_UINT, .u = UINT64_C(1) << 32};
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].connect_us");
+    f = (smtp_fault){.key = "t_ms", .how = BAD_UINT, .u = UINT64_MAX};
+    smtp_refused(&f, 1, PROTO_E_RANGE, "smtp[0].t_ms");
+    f = (smtp_fault){.key = "cert_not_after", .how = BAD_INT, .i = -1};
+    assert_int_equal(open_smtp(&f, 1, &err), PROTO_OK); /* i64: a time before 1970 is a value */
+
+    /* required fields; optional ones may be left out */
+    static const char *const required[] = {"t_ms", "host",  "addr",       "port",    "status",
+                                           "code", "flags", "connect_us", "total_us"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "smtp[0].%s", required[i]);
+        f = (smtp_fault){.key = required[i], .how = BAD_OMIT};
+        smtp_refused(&f, 1, PROTO_E_MISSING, field);
+    }
+    static const char *const optional[] = {"greeting",    "greet_name", "size_max",
+                                           "tls_version", "cert_names", "cert_not_after",
+                                           "detail"};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        f = (smtp_fault){.key = optional[i], .how = BAD_OMIT};
+        assert_int_equal(open_smtp(&f, 1, &err), PROTO_OK);
+    }
+    f = (smtp_fault){.key = "addr", .how = BAD_REPEAT};
+    smtp_refused(&f, 1, PROTO_E_DUPLICATE, "smtp[0].addr");
+
+    /* at most PROTO_SMTP_MAX entries */
+    assert_int_equal(PROTO_SMTP_MAX, 256);
+    assert_int_equal(open_smtp(&ok, PROTO_SMTP_MAX, &err), PROTO_OK);
+    smtp_refused(&ok, PROTO_SMTP_MAX + 1, PROTO_E_RANGE, "smtp");
+}
+
+/* smtp that is not an array of maps, or nil. */
+static void test_smtp_not_an_array(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 4; mode++) {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        pack_s(&pk, "obs");
+        msgpack_pack_array(&pk, 0);
+        pack_s(&pk, "findings");
+        msgpack_pack_array(&pk, 0);
+        pack_s(&pk, "smtp");
+        if (mode == 0) {
+            pack_smtp_entry(&pk, NULL); /* one map, not an array of them */
+        } else if (mode == 1) {
+            msgpack_pack_nil(&pk);
+        } else if (mode == 2) {
+            msgpack_pack_array(&pk, 1);
+            msgpack_pack_uint8(&pk, 1);
+        } else {
+            msgpack_pack_array(&pk, 1);
+            msgpack_pack_array(&pk, 0);
+        }
+        size_t len;
+        uint8_t *f = seal_raw(1, PROTO_RESULTS, "coord", sb.data, sb.size, agent_sk, &len);
+        proto_msg m;
+        proto_error err;
+        assert_int_equal(open_frame(f, len, &m, &err), PROTO_E_TYPE);
+        assert_string_equal(err.field, mode < 2 ? "smtp" : "smtp[0]");
+        free(f);
+        msgpack_sbuffer_destroy(&sb);
+    }
+}
+
+/* The sender refuses what a receiver would refuse. */
+static void test_smtp_seal_refused(void **state)
+{
+    (void)state;
+    proto_header h = hdr_of(PROTO_RESULTS, "fra-1", "coord");
+    uint8_t *f;
+    size_t len;
+    proto_error err;
+    char greeting[PROTO_SMTP_GREETING_MAX + 2];
+    memset(greeting, 'g', sizeof greeting - 1);
+    greeting[sizeof greeting - 1] = '\0';
+    proto_smtp one = sample_smtp[0];
+    one.greeting = greeting;
+    proto_results r = {.smtp = &one, .n_smtp = 1};
+    assert_int_equal(proto_seal(&h, &r, agent_sk, &f, &len, &err), PROTO_E_INVALID);
+    assert_string_equal(err.field, "smtp[0].greeting");
+    one = sample_smtp[0];
+    one.status = PROTO_SMTP_STATUS_MAX + 1;
+    assert_int_equal(proto_seal(&h, &r, agent_sk, &f, &len, &err), PROTO_E_INVALID);
+    assert_string_equal(err.field, "smtp[0].status");
+    one = sample_smtp[0];
+    one.detail = "bad \xff";
+    assert_int_equal(proto_seal(&h, &r, agent_sk, &f, &len, &err), PROTO_E_INVALID);
+    proto_smtp *many = calloc(PROTO_SMTP_MAX + 1, sizeof *many);
+    for (size_t i = 0; i <= PROTO_SMTP_MAX; i++)
+        many[i] = sample_smtp[1];
+    r = (proto_results){.smtp = many, .n_smtp = PROTO_SMTP_MAX + 1};
+    assert_int_equal(proto_seal(&h, &r, agent_sk, &f, &len, &err), PROTO_E_INVALID);
+    assert_string_equal(err.field, "smtp");
+    r.n_smtp = PROTO_SMTP_MAX;
+    assert_int_equal(proto_seal(&h, &r, agent_sk, &f, &len, &err), PROTO_OK);
+    free(f);
+    free(many);
+}
+
+static void test_smtp_json(void **state)
+{
+    (void)state;
+    json_t *j = pjson_smtp(&sample_smtp[0]);
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(
+        text, "{\"host\":\"mail.example.com.\",\"addr\":\"192.0.2.25\",\"port\":25,"
+              "\"status\":\"ok\",\"code\":220,\"greeting\":\"mail.example.com ESMTP Exim 4.96 "
+              "\xc3\xa9\",\"greet_name\":\"mail.example.com\",\"flags\":[\"ehlo\",\"starttls\","
+              "\"size\",\"tls\",\"name_match\",\"chain_ok\"],\"size_max\":52428800,"
+              "\"tls_version\":\"TLSv1.3\",\"cert_names\":[\"mail.example.com\","
+              "\"mx.example.com\"],\"cert_not_after\":\"2027-01-15T08:00:00.000Z\","
+              "\"cert_not_after_ms\":1800000000000,\"connect_ms\":1.5,\"total_ms\":48.0,"
+              "\"time\":\"2026-09-21T14:13:20.400Z\"}");
+    free(text);
+    json_decref(j);
+    j = pjson_smtp(&sample_smtp[1]);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "timeout");
+    assert_null(json_object_get(j, "code"));
+    assert_null(json_object_get(j, "size_max"));
+    assert_int_equal(json_array_size(json_object_get(j, "flags")), 0);
+    json_decref(j);
+    static const char *const names[] = {"ok",     "refused",      "timeout",  "unreachable",
+                                        "closed", "greeting_bad", "protocol", "tls_failed",
+                                        "error",  "skipped"};
+    for (unsigned s = 0; s <= PROTO_SMTP_STATUS_MAX; s++)
+        assert_string_equal(pjson_smtp_status(s), names[s]);
+    assert_string_equal(pjson_smtp_status(PROTO_SMTP_STATUS_MAX + 1), "unknown");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -729,6 +1177,11 @@ int main(void)
         cmocka_unit_test(test_unknown_type_and_format),
         cmocka_unit_test(test_bad_ids),
         cmocka_unit_test(test_seal_body_same_as_seal),
+        cmocka_unit_test(test_smtp_round_trip),
+        cmocka_unit_test(test_smtp_rejected),
+        cmocka_unit_test(test_smtp_not_an_array),
+        cmocka_unit_test(test_smtp_seal_refused),
+        cmocka_unit_test(test_smtp_json),
     };
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_store.c - the coordinator's store: batches round trip,
- * duplicates by (agent, seq), rollback, migrations, retention, queries.
+ * duplicates by (agent, seq), rollback, migrations, retention, queries,
+ * SMTP probes.
  */
 #include "testutil.h"
 
@@ -122,6 +123,35 @@ static proto_obs obs_full(void)
     };
 }
 
+/* An SMTP probe with every field set. */
+static proto_smtp smtp_full(void)
+{
+    return (proto_smtp){
+        .t_ms = 1700000000200,
+        .host = "mx1.good.test.",
+        .addr = "2001:db8::25",
+        .port = 25,
+        .status = PROTO_SMTP_OK,
+        .code = 220,
+        .greeting = "mx1.good.test ESMTP ready \xc3\xa9",
+        .greet_name = "mx1.good.test",
+        .flags = 0x3f,
+        .size_max = UINT64_MAX, /* the uint64 bit pattern round-trips */
+        .tls_version = "TLSv1.3",
+        .cert_names = "mx1.good.test,*.good.test",
+        .cert_not_after = -5, /* before 1970: still a value */
+        .detail = "fine",
+        .connect_us = UINT32_MAX,
+        .total_us = 1234567,
+    };
+}
+
+/* An SMTP probe with only the required fields. */
+static proto_smtp smtp_min(const char *host, const char *addr, int64_t t_ms, uint8_t status)
+{
+    return (proto_smtp){.t_ms = t_ms, .host = host, .addr = addr, .port = 25, .status = status};
+}
+
 /* An observation with only the required fields. */
 static proto_obs obs_min(const char *resolver, const char *qname, uint16_t qtype, int64_t t_ms,
                          const char *rrset)
@@ -236,6 +266,26 @@ static void assert_obs_equal(const proto_obs *a, const proto_obs *b)
     assert_int_equal(a->rtt_us, b->rtt_us);
 }
 
+static void assert_smtp_equal(const proto_smtp *a, const proto_smtp *b)
+{
+    assert_int_equal(a->t_ms, b->t_ms);
+    assert_str_eq_null(a->host, b->host);
+    assert_str_eq_null(a->addr, b->addr);
+    assert_int_equal(a->port, b->port);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->code, b->code);
+    assert_str_eq_null(a->greeting, b->greeting);
+    assert_str_eq_null(a->greet_name, b->greet_name);
+    assert_int_equal(a->flags, b->flags);
+    assert_true(a->size_max == b->size_max);
+    assert_str_eq_null(a->tls_version, b->tls_version);
+    assert_str_eq_null(a->cert_names, b->cert_names);
+    assert_int_equal(a->cert_not_after, b->cert_not_after);
+    assert_str_eq_null(a->detail, b->detail);
+    assert_int_equal(a->connect_us, b->connect_us);
+    assert_int_equal(a->total_us, b->total_us);
+}
+
 static void assert_results_equal(const proto_results *a, const proto_results *b)
 {
     assert_true(a->check_id == b->check_id);
@@ -253,6 +303,9 @@ static void assert_results_equal(const proto_results *a, const proto_results *b)
         assert_str_eq_null(a->findings[i].message, b->findings[i].message);
         assert_str_eq_null(a->findings[i].resolver, b->findings[i].resolver);
     }
+    assert_int_equal(a->n_smtp, b->n_smtp);
+    for (size_t i = 0; i < a->n_smtp; i++)
+        assert_smtp_equal(&a->smtp[i], &b->smtp[i]);
 }
 
 /* Read back (agent, seq) and compare it with want; a missing batch fails. */
@@ -301,6 +354,7 @@ static void test_round_trip(void **state)
     obs[2].ede_text = NULL;
     obs[2].has_ttl = false;
     obs[2].resolver = "[2001:db8::1]:53";
+    proto_smtp smtp[2] = {smtp_full(), smtp_min("mx2.good.test.", "192.0.2.2", 1, 2)};
     proto_results r = {
         .check_id = UINT64_MAX,
         .track_id = (UINT64_C(1) << 63) + 77,
@@ -310,6 +364,8 @@ static void test_round_trip(void **state)
         .n_obs = 3,
         .findings = sample_findings,
         .n_findings = 2,
+        .smtp = smtp,
+        .n_smtp = 2,
     };
     /* Sequence numbers above INT64_MAX round-trip. */
     const uint64_t seq = UINT64_MAX - 1;
@@ -328,6 +384,9 @@ static void test_round_trip(void **state)
     assert_int_equal(count(s, STORE_BATCHES, NULL), 2);
     assert_int_equal(count(s, STORE_OBSERVATIONS, "fra-1"), 3);
     assert_int_equal(count(s, STORE_FINDINGS, NULL), 2);
+    assert_int_equal(count(s, STORE_SMTP, NULL), 2);
+    assert_int_equal(count(s, STORE_SMTP, "fra-1"), 2);
+    assert_int_equal(count(s, STORE_SMTP, "nobody"), 0);
 
     bool has = false;
     uint64_t hi = 0, n = 0;
@@ -775,7 +834,7 @@ static void test_reopen(void **state)
     assert_string_equal(store_path(s), db_path);
     store_close(&s);
     assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
-                        "1");
+                        "2");
 }
 
 static void test_migrate_older(void **state)
@@ -791,7 +850,7 @@ static void test_migrate_older(void **state)
     assert_string_equal(put(s, &b, 1), "s");
     store_close(&s);
     assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
-                        "1");
+                        "2");
     assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'note'"), "kept");
     assert_string_equal(raw_text(db_path, "PRAGMA application_id"), "1447120468");
 
@@ -815,7 +874,7 @@ static void test_refuse_newer(void **state)
     raw_exec(db_path, "PRAGMA application_id = 1447120468;"
                       "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                       "INSERT INTO meta VALUES ('schema_version', '99');");
-    open_refused(db_path, "schema version 99 is newer than this build's 1");
+    open_refused(db_path, "schema version 99 is newer than this build's 2");
     /* Left untouched: still in its rollback-journal mode, still version 99. */
     assert_string_equal(raw_text(db_path, "PRAGMA journal_mode"), "delete");
     assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
@@ -849,6 +908,188 @@ static void test_refuse_foreign(void **state)
     free(missing);
 }
 
+/* ---- SMTP probes ---------------------------------------------------------- */
+
+/* Collects SMTP probes as lines "agent|region|host|addr|port|t_ms|status|check|monitor|seq". */
+typedef struct smtp_ctx {
+    char text[4096];   /* the lines */
+    size_t calls;      /* callbacks */
+    size_t stop_after; /* stop after this many (0: never) */
+} smtp_ctx;
+
+static int on_smtp(void *arg, const store_smtp *p)
+{
+    smtp_ctx *c = arg;
+    size_t len = strlen(c->text);
+    snprintf(c->text + len, sizeof c->text - len,
+             "%s|%s|%s|%s|%u|%" PRId64 "|%u|%" PRIu64 "|%s|%" PRIu64 "\n", p->agent,
+             p->region ? p->region : "-", p->probe.host, p->probe.addr, (unsigned)p->probe.port,
+             p->probe.t_ms, (unsigned)p->probe.status, p->check_id, p->monitor ? p->monitor : "-",
+             p->seq);
+    c->calls++;
+    return c->stop_after && c->calls >= c->stop_after;
+}
+
+static void test_smtp_latest(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    char err[512] = "";
+    store_agent hello = {.id = "eu-1", .region = "europe", .last_seen_ms = 1, .up = true};
+    assert_int_equal(store_agent_upsert(s, &hello, err, sizeof err), 0);
+
+    /* eu-1: two addresses of mx1, one of mx2; a later run: mx1 v4 refused */
+    proto_smtp p1[] = {smtp_min("mx1.good.test.", "192.0.2.1", 100, PROTO_SMTP_OK),
+                       smtp_min("mx1.good.test.", "2001:db8::1", 110, PROTO_SMTP_OK),
+                       smtp_min("mx2.good.test.", "192.0.2.2", 120, PROTO_SMTP_TIMEOUT)};
+    proto_smtp p2[] = {smtp_min("mx1.good.test.", "192.0.2.1", 200, PROTO_SMTP_REFUSED)};
+    /* ap-1 (no region known) in a check; then a batch re-sent from a spool, older */
+    proto_smtp p3[] = {smtp_min("mx1.good.test.", "192.0.2.1", 150, PROTO_SMTP_OK)};
+    proto_smtp p4[] = {smtp_min("mx1.good.test.", "192.0.2.1", 50, PROTO_SMTP_CLOSED)};
+    /* the same address on another port is another row */
+    proto_smtp p5[] = {smtp_min("mx1.good.test.", "192.0.2.1", 60, PROTO_SMTP_OK)};
+    p5[0].port = 587;
+    proto_obs dns[] = {obs_min("local", "good.test.", 15, 100, "good.test. MX 10 mx1.good.test.")};
+    proto_results r1 = {.monitor = "good", .obs = dns, .n_obs = 1, .smtp = p1, .n_smtp = 3},
+                  r2 = {.monitor = "good", .smtp = p2, .n_smtp = 1},
+                  r3 = {.check_id = 9, .smtp = p3, .n_smtp = 1},
+                  r4 = {.monitor = "good", .smtp = p4, .n_smtp = 1}, r5 = {.smtp = p5, .n_smtp = 1};
+    /* the DNS observations and the probes of a group go in one transaction */
+    store_batch g[] = {batch("eu-1", 1, 10, &r1), batch("eu-1", 2, 20, &r2),
+                       batch("ap-1", 1, 15, &r3)};
+    assert_string_equal(put(s, g, 3), "sss");
+    store_batch late[] = {batch("eu-1", 0, 30, &r4), batch("eu-1", 3, 35, &r5)};
+    assert_string_equal(put(s, late, 2), "ss");
+    assert_int_equal(count(s, STORE_SMTP, NULL), 7);
+    assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 1);
+
+    smtp_ctx c = {0};
+    const char *mx1[] = {"mx1.good.test."};
+    assert_int_equal(store_smtp_latest(s, mx1, 1, on_smtp, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "ap-1|-|mx1.good.test.|192.0.2.1|25|150|0|9|-|1\n"
+                                "eu-1|europe|mx1.good.test.|192.0.2.1|25|200|1|0|good|2\n"
+                                "eu-1|europe|mx1.good.test.|192.0.2.1|587|60|0|0|-|3\n"
+                                "eu-1|europe|mx1.good.test.|2001:db8::1|25|110|0|0|good|1\n");
+    /* hosts in the order given; one with no probe adds nothing */
+    memset(&c, 0, sizeof c);
+    const char *both[] = {"mx2.good.test.", "nx.good.test.", "mx1.good.test."};
+    assert_int_equal(store_smtp_latest(s, both, 3, on_smtp, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 5);
+    assert_non_null(strstr(c.text, "eu-1|europe|mx2.good.test.|192.0.2.2|25|120|2|0|good|1\n"
+                                   "ap-1|"));
+    /* all hosts; a callback may stop the walk */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_smtp_latest(s, NULL, 0, on_smtp, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 5);
+    memset(&c, 0, sizeof c);
+    c.stop_after = 2;
+    assert_int_equal(store_smtp_latest(s, both, 3, on_smtp, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 2);
+
+    /* equal times: the one stored last wins */
+    proto_smtp p6[] = {smtp_min("mx1.good.test.", "192.0.2.1", 200, PROTO_SMTP_TLS_FAILED)};
+    proto_results r6 = {.smtp = p6, .n_smtp = 1};
+    store_batch b6 = batch("eu-1", 4, 40, &r6);
+    assert_string_equal(put(s, &b6, 1), "s");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_smtp_latest(s, mx1, 1, on_smtp, &c, err, sizeof err), 0);
+    assert_non_null(strstr(c.text, "eu-1|europe|mx1.good.test.|192.0.2.1|25|200|7|0|-|4\n"));
+
+    /* history of a host: every probe, oldest first, from a time on */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_smtp_history(s, "mx1.good.test.", 100, on_smtp, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "eu-1|europe|mx1.good.test.|192.0.2.1|25|100|0|0|good|1\n"
+                                "eu-1|europe|mx1.good.test.|2001:db8::1|25|110|0|0|good|1\n"
+                                "ap-1|-|mx1.good.test.|192.0.2.1|25|150|0|9|-|1\n"
+                                "eu-1|europe|mx1.good.test.|192.0.2.1|25|200|1|0|good|2\n"
+                                "eu-1|europe|mx1.good.test.|192.0.2.1|25|200|7|0|-|4\n");
+    assert_int_equal(store_smtp_history(s, NULL, 0, on_smtp, &c, err, sizeof err), -1);
+    const char *bad[] = {NULL};
+    assert_int_equal(store_smtp_latest(s, bad, 1, on_smtp, &c, err, sizeof err), -1);
+
+    /* a duplicate batch stores no probe twice */
+    assert_string_equal(put(s, g, 1), "d");
+    assert_int_equal(count(s, STORE_SMTP, NULL), 8);
+
+    /* a probe without host or addr fails the whole group: nothing stored */
+    proto_smtp broken[] = {smtp_min("mx9.good.test.", NULL, 1, 0)};
+    proto_results rb = {.smtp = broken, .n_smtp = 1};
+    store_batch gb[] = {batch("eu-1", 50, 50, &r1), batch("eu-1", 51, 50, &rb)};
+    store_put_result res[2];
+    assert_int_equal(store_put_batches(s, gb, 2, res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "SMTP probe 0 has no addr"));
+    proto_results rc = {.n_smtp = 1};
+    store_batch bc = batch("eu-1", 52, 50, &rc);
+    assert_int_equal(store_put_batches(s, &bc, 1, res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "counts without arrays"));
+    assert_false(stored(s, "eu-1", 50));
+    assert_int_equal(count(s, STORE_SMTP, NULL), 8);
+
+    /* retention: the probes of purged batches go, and the latest rows with them */
+    store_purged pg = {0};
+    assert_int_equal(store_purge(s, 16, &pg, err, sizeof err), 0);
+    assert_int_equal(pg.batches, 2);
+    assert_int_equal(pg.smtp, 4);
+    assert_int_equal(count(s, STORE_SMTP, NULL), 4);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_smtp_latest(s, NULL, 0, on_smtp, &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "eu-1|europe|mx1.good.test.|192.0.2.1|25|200|7|0|-|4\n"
+                                "eu-1|europe|mx1.good.test.|192.0.2.1|587|60|0|0|-|3\n");
+    assert_int_equal(store_purge(s, INT64_MAX, &pg, err, sizeof err), 0);
+    assert_int_equal(count(s, STORE_SMTP, NULL), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_smtp_latest(s, NULL, 0, on_smtp, &c, err, sizeof err), 0);
+    assert_int_equal(c.calls, 0);
+    assert_string_equal(raw_text(db_path, "SELECT count(*) FROM smtp_latest"), "0");
+    store_close(&s);
+}
+
+/* A version 1 file with a batch in it: migration 2 adds SMTP and keeps the batch. */
+static void test_migrate_smtp(void **state)
+{
+    (void)state;
+    store_t *s = open_ok(db_path);
+    sample x;
+    sample_init(&x, 5);
+    store_batch b = batch("a", 1, 10, &x.results);
+    assert_string_equal(put(s, &b, 1), "s");
+    store_close(&s);
+    /* back to version 1 as it was written */
+    raw_exec(db_path, "DROP TABLE smtp_latest; DROP TABLE smtp_probes;"
+                      "ALTER TABLE batches DROP COLUMN smtp_first;"
+                      "ALTER TABLE batches DROP COLUMN n_smtp;"
+                      "ALTER TABLE monitors DROP COLUMN smtp;"
+                      "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+    s = open_ok(db_path);
+    assert_stored(s, "a", 1, &x.results, 10);
+    proto_smtp p[] = {smtp_full()};
+    x.results.smtp = p;
+    x.results.n_smtp = 1;
+    b = batch("a", 2, 20, &x.results);
+    assert_string_equal(put(s, &b, 1), "s");
+    assert_stored(s, "a", 2, &x.results, 20);
+    store_close(&s);
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                        "2");
+    assert_string_equal(raw_text(db_path, "SELECT n_smtp FROM batches WHERE seq = 1"), "0");
+    assert_string_equal(raw_text(db_path, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                          "'smtp_probes_host'"),
+                        "1");
+    /* a step 2 that fails rolls back whole: the file stays at version 1 */
+    raw_exec(db_path, "DROP TABLE smtp_latest; DROP TABLE smtp_probes;"
+                      "ALTER TABLE batches DROP COLUMN smtp_first;"
+                      "ALTER TABLE batches DROP COLUMN n_smtp;"
+                      "ALTER TABLE monitors DROP COLUMN smtp;"
+                      "CREATE TABLE smtp_latest (x);"
+                      "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+    open_refused(db_path, "migrating to schema version 2 (SMTP probes)");
+    assert_string_equal(raw_text(db_path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                        "1");
+    assert_string_equal(raw_text(db_path, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                          "'smtp_probes'"),
+                        "0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -864,6 +1105,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_older, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_foreign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smtp_latest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_smtp, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
