@@ -15,7 +15,7 @@ FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 15
 BENCH_SECS ?= 10
 
-PKGS      := libzmq libcares msgpack libsodium ldns sqlite3 inih jansson libpsl
+PKGS      := libzmq libcares msgpack libsodium ldns sqlite3 inih jansson libpsl openssl
 TEST_PKGS := cmocka
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -124,6 +124,7 @@ cli-test: $(PROGS)
 lab-test: $(PROGS) $(BUILD)/tests/evil
 	@./tests/lab/selftest.sh
 	@./tests/smtp/selftest.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/smtp/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/curve.sh

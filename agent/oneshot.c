@@ -14,6 +14,9 @@
 
 #include "agent/check.h"
 #include "agent/dnsq.h"
+#include "agent/smtp.h"
+#include "agent/smtpcheck.h"
+#include "common/arena.h"
 #include "common/clock.h"
 #include "common/dnsname.h"
 #include "proto/json.h"
@@ -31,7 +34,18 @@ typedef struct oneshot_opts {
     bool json;                                 /* --json */
     profile_range private_ranges[PRIVATE_MAX]; /* --private-range */
     size_t n_private;                          /* count */
+    bool smtp;                                 /* --smtp */
+    smtp_opts smtpo;                           /* --helo, --no-tls, --smtp-timeout, --ca-file */
+    unsigned expiring_days;                    /* --tls-expiry-days */
 } oneshot_opts;
+
+/* What a run found: the check's findings and the SMTP probes' (in arena). */
+typedef struct oneshot_out {
+    findings_t findings; /* every finding */
+    proto_smtp *smtp;    /* probes, one per MX address */
+    size_t n_smtp;       /* count */
+    int64_t elapsed_ms;  /* the whole run */
+} oneshot_out;
 
 static void oneshot_usage(FILE *out)
 {
@@ -41,6 +55,8 @@ static void oneshot_usage(FILE *out)
         "                           [--resolver local|auth|ADDR[:PORT]]... [--timeout MS]\n"
         "                           [--tries N] [--deadline MS] [--resolv-conf FILE]\n"
         "                           [--private-range CIDR]... [--rate QPS] [--burst N] [--json]\n"
+        "                           [--smtp [--helo NAME] [--no-tls] [--smtp-timeout MS]\n"
+        "                                   [--ca-file FILE] [--tls-expiry-days N]]\n"
         "\n"
         "Ask DOMAIN's records at each resolver and print the answers and findings.\n"
         "\n"
@@ -61,6 +77,15 @@ static void oneshot_usage(FILE *out)
         "      --rate QPS         queries a second per resolver (default 20)\n"
         "      --burst N          queries a resolver may get at once (default 40)\n"
         "  -j, --json             print one JSON object instead of text\n"
+        "      --smtp             with --profile mail: connect to port 25 of every MX\n"
+        "                         address, read the greeting, EHLO, STARTTLS, QUIT (no\n"
+        "                         mail is sent)\n"
+        "      --helo NAME        the name sent with EHLO (default this host's name)\n"
+        "      --no-tls           note STARTTLS but do not complete the TLS handshake\n"
+        "      --smtp-timeout MS  for the connection and each reply (default 5000)\n"
+        "      --ca-file FILE     CAs the certificate chain is checked against\n"
+        "                         (default the system's)\n"
+        "      --tls-expiry-days N  SMTP_TLS_EXPIRING within N days (default 14)\n"
         "\n"
         "Exit status: 0 OK, 1 warning, 2 critical, 3 the check could not run.\n");
 }
@@ -130,7 +155,13 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
         OPT_RESOLV,
         OPT_PRIVATE,
         OPT_RATE,
-        OPT_BURST
+        OPT_BURST,
+        OPT_SMTP,
+        OPT_HELO,
+        OPT_NO_TLS,
+        OPT_SMTP_TIMEOUT,
+        OPT_CA_FILE,
+        OPT_EXPIRY
     };
     static const struct option opts[] = {
         {"type", required_argument, NULL, 't'},
@@ -145,6 +176,12 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
         {"private-range", required_argument, NULL, OPT_PRIVATE},
         {"rate", required_argument, NULL, OPT_RATE},
         {"burst", required_argument, NULL, OPT_BURST},
+        {"smtp", no_argument, NULL, OPT_SMTP},
+        {"helo", required_argument, NULL, OPT_HELO},
+        {"no-tls", no_argument, NULL, OPT_NO_TLS},
+        {"smtp-timeout", required_argument, NULL, OPT_SMTP_TIMEOUT},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"tls-expiry-days", required_argument, NULL, OPT_EXPIRY},
         {NULL, 0, NULL, 0},
     };
     unsigned long v;
@@ -210,6 +247,36 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
                 return bad_usage("--burst wants 1 to 1000000, not '%s'", optarg);
             o->dnsq.burst = (unsigned)v;
             break;
+        case OPT_SMTP:
+            o->smtp = true;
+            break;
+        case OPT_HELO:
+            if (!*optarg || strlen(optarg) > 253 ||
+                strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789.-") != strlen(optarg))
+                return bad_usage("--helo wants a host name, not '%s'", optarg);
+            o->smtpo.helo_name = optarg;
+            break;
+        case OPT_NO_TLS:
+            o->smtpo.tls = false;
+            break;
+        case OPT_SMTP_TIMEOUT:
+            if (!parse_ulong(optarg, 10, 300000, &v))
+                return bad_usage("--smtp-timeout wants milliseconds from 10 to 300000, not '%s'",
+                                 optarg);
+            o->smtpo.connect_timeout_ms = o->smtpo.reply_timeout_ms = (uint32_t)v;
+            break;
+        case OPT_CA_FILE:
+            if (access(optarg, R_OK) != 0)
+                return bad_usage("--ca-file: cannot read '%s'", optarg);
+            o->smtpo.ca_file = optarg;
+            break;
+        case OPT_EXPIRY:
+            if (!parse_ulong(optarg, 1, 3650, &v))
+                return bad_usage("--tls-expiry-days wants 1 to 3650, not '%s'", optarg);
+            o->expiring_days = (unsigned)v;
+            break;
         case ':':
             return bad_usage("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -221,6 +288,8 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
     if (optind + 1 < argc)
         return bad_usage("unexpected argument '%s' (one DOMAIN per check)", argv[optind + 1]);
     o->spec.domain = argv[optind];
+    if (o->smtp && !o->spec.mail)
+        return bad_usage("%s", "--smtp needs --profile mail (it probes the MX hosts)");
     if (o->spec.n_types == 0 && !o->spec.mail)
         o->spec.types[o->spec.n_types++] = LDNS_RR_TYPE_A;
     o->spec.extra_private = o->private_ranges;
@@ -230,7 +299,7 @@ static int parse_args(int argc, char **argv, oneshot_opts *o)
 
 /* ---- output -------------------------------------------------------------------- */
 
-static int exit_status(const check_t *c)
+static int exit_status(const check_t *c, const oneshot_out *out)
 {
     /* no non-auth resolver gave any answer at all: the check could not run */
     size_t asked = 0, reached = 0;
@@ -244,13 +313,13 @@ static int exit_status(const check_t *c)
     }
     if (asked > 0 && reached == 0)
         return EXIT_UNKNOWN;
-    int worst = findings_worst(check_findings(c));
+    int worst = findings_worst(&out->findings);
     return worst == PROTO_SEV_CRITICAL  ? EXIT_CRITICAL
            : worst == PROTO_SEV_WARNING ? EXIT_WARNING
                                         : EXIT_OK;
 }
 
-static void print_json(const check_t *c, int64_t elapsed_ms, int status)
+static void print_json(const check_t *c, const oneshot_out *out, int status)
 {
     json_t *root = json_object();
     json_object_set_new(root, "domain", json_string(check_domain(c)));
@@ -266,7 +335,13 @@ static void print_json(const check_t *c, int64_t elapsed_ms, int status)
     for (size_t i = 0; i < check_answer_count(c); i++)
         json_array_append_new(obs, pjson_obs(&check_answer(c, i)->obs));
     json_object_set_new(root, "observations", obs);
-    const findings_t *f = check_findings(c);
+    if (out->n_smtp) {
+        json_t *sm = json_array();
+        for (size_t i = 0; i < out->n_smtp; i++)
+            json_array_append_new(sm, pjson_smtp(&out->smtp[i]));
+        json_object_set_new(root, "smtp", sm);
+    }
+    const findings_t *f = &out->findings;
     json_t *fa = json_array();
     int counts[3] = {0, 0, 0};
     for (size_t i = 0; i < f->n; i++) {
@@ -281,7 +356,7 @@ static void print_json(const check_t *c, int64_t elapsed_ms, int status)
     json_object_set_new(root, "summary", sum);
     json_object_set_new(root, "incomplete", json_boolean(check_incomplete(c)));
     json_object_set_new(root, "queries", json_integer((json_int_t)check_queries(c)));
-    json_object_set_new(root, "duration_ms", json_integer(elapsed_ms));
+    json_object_set_new(root, "duration_ms", json_integer(out->elapsed_ms));
     json_object_set_new(root, "exit", json_integer(status));
     json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
@@ -314,7 +389,41 @@ static void print_rrset(const proto_obs *o, const char *indent)
         printf("\n");
 }
 
-static void print_text(const check_t *c, int64_t elapsed_ms)
+/* The SMTP probes, a line each: host, address, status, what was seen. */
+static void print_smtp(const oneshot_out *out)
+{
+    if (!out->n_smtp)
+        return;
+    size_t hw = 4, aw = 4;
+    for (size_t i = 0; i < out->n_smtp; i++) {
+        hw = strlen(out->smtp[i].host) > hw ? strlen(out->smtp[i].host) : hw;
+        aw = strlen(out->smtp[i].addr) > aw ? strlen(out->smtp[i].addr) : aw;
+    }
+    printf("\nsmtp (port 25 of every MX address, from here):\n");
+    for (size_t i = 0; i < out->n_smtp; i++) {
+        const proto_smtp *r = &out->smtp[i];
+        char what[1400] = "", day[40];
+        if (r->code)
+            findings_buf_add(what, sizeof what, "%u %s", r->code,
+                             r->greet_name ? r->greet_name : "(no name)");
+        if (r->flags & PROTO_SMTP_STARTTLS)
+            findings_buf_add(what, sizeof what, "  STARTTLS");
+        if (r->flags & PROTO_SMTP_SIZE)
+            findings_buf_add(what, sizeof what, "  SIZE %llu", (unsigned long long)r->size_max);
+        if (r->tls_version)
+            findings_buf_add(what, sizeof what, "  %s", r->tls_version);
+        if (r->cert_names)
+            findings_buf_add(what, sizeof what, "  cert %s%s until %.10s", r->cert_names,
+                             (r->flags & PROTO_SMTP_NAME_MATCH) ? "" : " (name mismatch)",
+                             pjson_time(r->cert_not_after, day, sizeof day));
+        if (r->detail)
+            findings_buf_add(what, sizeof what, "%s%s", what[0] ? "  " : "", r->detail);
+        printf("  %-*s  %-*s  %-12s %s (%.0f ms)\n", (int)hw, r->host, (int)aw, r->addr,
+               pjson_smtp_status(r->status), what, r->total_us / 1000.0);
+    }
+}
+
+static void print_text(const check_t *c, const oneshot_out *out)
 {
     size_t n = check_answer_count(c);
     bool *shown = calloc(n ? n : 1, sizeof *shown);
@@ -353,7 +462,8 @@ static void print_text(const check_t *c, int64_t elapsed_ms)
         }
     }
     free(shown);
-    const findings_t *f = check_findings(c);
+    print_smtp(out);
+    const findings_t *f = &out->findings;
     int counts[3] = {0, 0, 0};
     printf("\nfindings:%s\n", f->n ? "" : " none");
     static const char *const sev[] = {"INFO", "WARNING", "CRITICAL"};
@@ -368,11 +478,70 @@ static void print_text(const check_t *c, int64_t elapsed_ms)
         }
     }
     printf("\n%d critical, %d warning, %d info; %zu queries in %lld ms%s\n", counts[2], counts[1],
-           counts[0], check_queries(c), (long long)elapsed_ms,
+           counts[0], check_queries(c), (long long)out->elapsed_ms,
            check_incomplete(c) ? " (incomplete: deadline passed)" : "");
 }
 
 /* ---- main ------------------------------------------------------------------------ */
+
+/* A probe ended: keep a copy of its result in its slot. */
+static void oneshot_smtp_done(void *arg, const proto_smtp *result)
+{
+    struct {
+        oneshot_out *out;
+        arena_t *arena;
+        size_t i;
+    } *sink = arg;
+    if (smtp_result_copy(&sink->out->smtp[sink->i], result, sink->arena) != 0)
+        sink->out->smtp[sink->i].status = PROTO_SMTP_ERROR;
+}
+
+/* Probe every MX address the check found at its first resolver that is not
+ * "auth", and add the SMTP findings. */
+static void oneshot_smtp(const oneshot_opts *o, const check_t *c, oneshot_out *out, arena_t *arena)
+{
+    size_t r = 0;
+    while (r < check_resolver_count(c) && strcmp(check_resolver_kind(c, r), "auth") == 0)
+        r++;
+    smtpcheck_target t[SMTPCHECK_TARGETS_MAX];
+    size_t n = smtpcheck_targets(c, r, t, SMTPCHECK_TARGETS_MAX);
+    if (n == 0)
+        return;
+    char err[256];
+    smtp_t *eng = smtp_new(&o->smtpo, err, sizeof err);
+    out->smtp = arena_calloc(arena, n, sizeof *out->smtp);
+    if (!eng || !out->smtp) {
+        fprintf(stderr, "vantage-agent check: SMTP probes: %s\n", eng ? "out of memory" : err);
+        smtp_destroy(&eng);
+        return;
+    }
+    struct sink {
+        oneshot_out *out;
+        arena_t *arena;
+        size_t i;
+    } sinks[SMTPCHECK_TARGETS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        sinks[i] = (struct sink){out, arena, i};
+        smtp_probe(eng, t[i].host, t[i].addr, 25, oneshot_smtp_done, &sinks[i]);
+    }
+    zmq_pollitem_t items[SMTPCHECK_TARGETS_MAX];
+    while (smtp_active(eng)) {
+        size_t k = smtp_pollitems(eng, items, SMTPCHECK_TARGETS_MAX);
+        if (zmq_poll(items, (int)k, smtp_timeout_ms(eng, 1000)) < 0 && errno != EINTR)
+            break;
+        smtp_process(eng, items, k);
+    }
+    smtp_destroy(&eng);
+    out->n_smtp = n;
+    smtpcheck_findings(&(smtpcheck_input){.domain = check_domain(c),
+                                          .results = out->smtp,
+                                          .n = n,
+                                          .check = c,
+                                          .resolver = r,
+                                          .now_ms = clock_wall_ms(),
+                                          .expiring_days = o->expiring_days},
+                       &out->findings);
+}
 
 int oneshot_main(int argc, char **argv)
 {
@@ -380,6 +549,8 @@ int oneshot_main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.dnsq = (dnsq_opts){.timeout_ms = 2000, .tries = 2, .rate = 20, .burst = 40};
     o.spec.deadline_ms = 10000;
+    o.smtpo.tls = true;
+    o.smtpo.no_min_interval = true;
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
@@ -408,12 +579,23 @@ int oneshot_main(int argc, char **argv)
         dnsq_process(engine, items, n);
         check_poll_deadline(c);
     }
-    int64_t elapsed = clock_mono_ms() - start;
-    int status = check_done(c) ? exit_status(c) : EXIT_UNKNOWN;
+    arena_t *arena = arena_new();
+    oneshot_out out = {.elapsed_ms = 0};
+    findings_init(&out.findings, arena);
+    const findings_t *cf = check_findings(c);
+    for (size_t i = 0; arena && i < cf->n; i++)
+        findings_add(&out.findings, cf->v[i].code, (proto_severity)cf->v[i].severity, cf->v[i].name,
+                     cf->v[i].resolver, "%s", cf->v[i].message);
+    if (o.smtp && check_done(c) && arena)
+        oneshot_smtp(&o, c, &out, arena);
+    out.elapsed_ms = clock_mono_ms() - start;
+    int status = check_done(c) ? exit_status(c, &out) : EXIT_UNKNOWN;
     if (o.json)
-        print_json(c, elapsed, status);
+        print_json(c, &out, status);
     else
-        print_text(c, elapsed);
+        print_text(c, &out);
+    findings_free(&out.findings);
+    arena_destroy(&arena);
     if (status == EXIT_UNKNOWN && !o.json)
         fprintf(stderr, "vantage-agent check: no resolver could be reached\n");
     check_destroy(&c);
