@@ -125,6 +125,7 @@ lab-test: $(PROGS) $(BUILD)/tests/evil
 	@./tests/lab/selftest.sh
 	@./tests/smtp/selftest.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/smtp/run.sh
+	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/smtp/regions.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) ./tests/agent/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/run.sh
 	@VANTAGE_BIN=$(CURDIR)/$(BIN) VANTAGE_EVIL=$(CURDIR)/$(BUILD)/tests/evil ./tests/link/curve.sh

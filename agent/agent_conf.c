@@ -3,18 +3,22 @@
  */
 #include "agent/agent_conf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum agent_conf_section {
     AC_SEC_AGENT,
     AC_SEC_COORDINATOR,
     AC_SEC_RESOLVERS,
+    AC_SEC_SMTP,
     AC_SEC_COUNT
 } agent_conf_section;
 
-static const char *const agent_conf_sections[AC_SEC_COUNT] = {"agent", "coordinator", "resolvers"};
+static const char *const agent_conf_sections[AC_SEC_COUNT] = {"agent", "coordinator", "resolvers",
+                                                              "smtp"};
 
 typedef enum agent_conf_key {
     AC_ID,
@@ -32,6 +36,12 @@ typedef enum agent_conf_key {
     AC_TRIES,
     AC_RATE,
     AC_BURST,
+    AC_SMTP_HELO,
+    AC_SMTP_TIMEOUT,
+    AC_SMTP_TLS,
+    AC_SMTP_CA_FILE,
+    AC_SMTP_EXPIRY,
+    AC_SMTP_INTERVAL,
     AC_KEY_COUNT
 } agent_conf_key;
 
@@ -59,6 +69,12 @@ static const agent_conf_spec agent_conf_keys[AC_KEY_COUNT] = {
     [AC_TRIES] = {AC_SEC_RESOLVERS, "tries", false, false},
     [AC_RATE] = {AC_SEC_RESOLVERS, "rate", false, false},
     [AC_BURST] = {AC_SEC_RESOLVERS, "burst", false, false},
+    [AC_SMTP_HELO] = {AC_SEC_SMTP, "helo", false, false},
+    [AC_SMTP_TIMEOUT] = {AC_SEC_SMTP, "timeout", false, false},
+    [AC_SMTP_TLS] = {AC_SEC_SMTP, "tls", false, false},
+    [AC_SMTP_CA_FILE] = {AC_SEC_SMTP, "ca_file", false, false},
+    [AC_SMTP_EXPIRY] = {AC_SEC_SMTP, "expiry_days", false, false},
+    [AC_SMTP_INTERVAL] = {AC_SEC_SMTP, "min_interval", false, false},
 };
 
 /* Parse state. */
@@ -170,6 +186,33 @@ static int agent_conf_value(agent_conf_parse *p, agent_conf_key key, const char 
             return -1;
         *(key == AC_RATE ? &c->rate : &c->burst) = (unsigned)n;
         return 0;
+    case AC_SMTP_HELO:
+        if (!*value || strlen(value) > 253 ||
+            strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+                strlen(value)) {
+            snprintf(err, errlen, "'%s' is not a host name (letters, digits, '-', '.')", value);
+            return -1;
+        }
+        c->smtp_helo = agent_conf_strdup(c, value, err, errlen);
+        return c->smtp_helo ? 0 : -1;
+    case AC_SMTP_TIMEOUT:
+        return conf_parse_duration_ms(value, 100, 300000, &c->smtp_timeout_ms, err, errlen);
+    case AC_SMTP_TLS:
+        return conf_parse_bool(value, &c->smtp_tls, err, errlen);
+    case AC_SMTP_CA_FILE:
+        if (access(value, R_OK) != 0) {
+            snprintf(err, errlen, "cannot read '%s': %s", value, strerror(errno));
+            return -1;
+        }
+        c->smtp_ca_file = agent_conf_strdup(c, value, err, errlen);
+        return c->smtp_ca_file ? 0 : -1;
+    case AC_SMTP_EXPIRY:
+        if (conf_parse_uint(value, 1, 3650, &n, err, errlen) != 0)
+            return -1;
+        c->smtp_expiry_days = (unsigned)n;
+        return 0;
+    case AC_SMTP_INTERVAL:
+        return conf_parse_duration_ms(value, 0, 86400000, &c->smtp_min_interval_ms, err, errlen);
     case AC_KEY_COUNT:
         break;
     }
@@ -184,7 +227,8 @@ static int agent_conf_handler(void *ctx, const conf_where *w, const char *value,
     if (!w->key) {
         int s = agent_conf_find_section(w->section);
         if (s < 0) {
-            snprintf(err, errlen, "unknown section (known: [agent], [coordinator], [resolvers])");
+            snprintf(err, errlen,
+                     "unknown section (known: [agent], [coordinator], [resolvers], [smtp])");
             return -1;
         }
         if (p->section_line[s]) {
@@ -236,6 +280,10 @@ int agent_conf_load(const char *path, agent_conf_t **out, char *err, size_t errl
     c->tries = AGENT_CONF_TRIES;
     c->rate = AGENT_CONF_RATE;
     c->burst = AGENT_CONF_BURST;
+    c->smtp_timeout_ms = AGENT_CONF_SMTP_TIMEOUT_MS;
+    c->smtp_tls = true;
+    c->smtp_expiry_days = AGENT_CONF_SMTP_EXPIRY;
+    c->smtp_min_interval_ms = AGENT_CONF_SMTP_INTERVAL_MS;
     p.conf = c;
 
     if (conf_load(path, agent_conf_handler, &p, err, errlen) != 0)

@@ -21,6 +21,8 @@
 #include "agent/check.h"
 #include "agent/dnsq.h"
 #include "agent/report.h"
+#include "agent/smtp.h"
+#include "agent/smtpcheck.h"
 #include "agent/spool.h"
 #include "agent/track.h"
 #include "common/clock.h"
@@ -99,7 +101,7 @@ done:
 
 #define AGENTD_RESEND_MS  30000 /* unacked batches are sent again this often */
 #define AGENTD_CHECKS_MAX 64    /* checks running at once */
-#define AGENTD_POLL_MAX   512
+#define AGENTD_POLL_MAX   768
 
 /* One monitor of the current plan. */
 typedef struct agentd_monitor {
@@ -108,14 +110,33 @@ typedef struct agentd_monitor {
     uint32_t interval_ms;        /* between two runs */
     int64_t next_ms;             /* monotonic time of the next run */
     bool running;                /* a run is in progress */
+    bool smtp;                   /* probe the MX hosts after each run */
 } agentd_monitor;
+
+/* The SMTP probes of one run; on the heap, so callbacks outlive moves of
+ * the runs array. */
+typedef struct agentd_probes agentd_probes;
+typedef struct agentd_slot {
+    agentd_probes *owner; /* the run's probes */
+    size_t i;             /* this probe's index */
+} agentd_slot;
+struct agentd_probes {
+    arena_t *arena;                           /* the results' strings */
+    proto_smtp res[SMTPCHECK_TARGETS_MAX];    /* one per MX address */
+    agentd_slot slots[SMTPCHECK_TARGETS_MAX]; /* callback arguments */
+    size_t n;                                 /* count */
+    size_t pending;                           /* probes not ended yet */
+    size_t resolver;                          /* the check's resolver the targets came from */
+};
 
 /* One check in progress. */
 typedef struct agentd_run {
-    check_t *check;      /* the check */
-    uint64_t check_id;   /* the coordinator's CHECK id, 0 for a monitor */
-    int monitor;         /* index in the plan, -1 for a CHECK */
-    uint64_t generation; /* plan generation it belongs to */
+    check_t *check;        /* the check */
+    uint64_t check_id;     /* the coordinator's CHECK id, 0 for a monitor */
+    int monitor;           /* index in the plan, -1 for a CHECK */
+    uint64_t generation;   /* plan generation it belongs to */
+    bool smtp;             /* probe the MX hosts once the check is done */
+    agentd_probes *probes; /* those probes, once started */
 } agentd_run;
 
 typedef struct agentd {
@@ -127,6 +148,7 @@ typedef struct agentd {
     seqstate_t *seq;                        /* our sequence numbers */
     spool_t *spool;                         /* unacked batches */
     dnsq_t *engine;                         /* DNS queries */
+    smtp_t *smtp;                           /* SMTP probes */
     char coord_id[PROTO_ID_MAX + 1];        /* the coordinator's id, from WELCOME */
     bool connected;                         /* the link is up */
     bool welcomed;                          /* WELCOME received on this connection */
@@ -287,12 +309,75 @@ static void agentd_check_done(void *arg, check_t *c)
     (void)c; /* collected by agentd_collect(), outside the engine's callback */
 }
 
+/* A probe of a run ended: keep its result. */
+static void agentd_probe_done(void *arg, const proto_smtp *result)
+{
+    agentd_slot *slot = arg;
+    agentd_probes *p = slot->owner;
+    if (smtp_result_copy(&p->res[slot->i], result, p->arena) != 0) {
+        p->res[slot->i] = *result;
+        p->res[slot->i].status = PROTO_SMTP_ERROR;
+        p->res[slot->i].greeting = p->res[slot->i].greet_name = p->res[slot->i].detail = NULL;
+        p->res[slot->i].tls_version = p->res[slot->i].cert_names = NULL;
+        p->res[slot->i].host = p->res[slot->i].addr = "";
+    }
+    p->pending--;
+}
+
+static void agentd_probes_free(agentd_probes **p_p)
+{
+    if (!*p_p)
+        return;
+    arena_destroy(&(*p_p)->arena);
+    free(*p_p);
+    *p_p = NULL;
+}
+
+/* Start the SMTP probes of a run whose check is done; false when there is
+ * nothing to wait for (no MX address, or no memory: reported without). */
+static bool agentd_probes_start(agentd *a, agentd_run *r)
+{
+    const check_t *c = r->check;
+    size_t res = 0;
+    while (res < check_resolver_count(c) && strcmp(check_resolver_kind(c, res), "auth") == 0)
+        res++;
+    smtpcheck_target t[SMTPCHECK_TARGETS_MAX];
+    size_t n = smtpcheck_targets(c, res, t, SMTPCHECK_TARGETS_MAX);
+    if (n == 0)
+        return false;
+    agentd_probes *p = calloc(1, sizeof *p);
+    if (!p || !(p->arena = arena_new())) {
+        free(p);
+        log_warn("SMTP probes of %s skipped: out of memory", check_domain(c));
+        return false;
+    }
+    p->n = p->pending = n;
+    p->resolver = res;
+    r->probes = p;
+    for (size_t i = 0; i < n; i++) {
+        p->slots[i] = (agentd_slot){p, i};
+        if (smtp_probe(a->smtp, t[i].host, t[i].addr, 25, agentd_probe_done, &p->slots[i]) != 0) {
+            p->res[i] = (proto_smtp){.host = "", .addr = "", .status = PROTO_SMTP_ERROR};
+            p->pending--;
+        }
+    }
+    return p->pending > 0;
+}
+
 static void agentd_collect(agentd *a)
 {
     for (size_t i = 0; i < a->n_runs;) {
         agentd_run *r = &a->runs[i];
         check_poll_deadline(r->check);
         if (!check_done(r->check)) {
+            i++;
+            continue;
+        }
+        if (r->smtp && a->smtp && !r->probes && agentd_probes_start(a, r)) {
+            i++;
+            continue;
+        }
+        if (r->probes && r->probes->pending > 0) {
             i++;
             continue;
         }
@@ -303,14 +388,33 @@ static void agentd_collect(agentd *a)
             a->monitors[r->monitor].running = false;
         }
         char err[512];
-        if (report_check(r->check, r->check_id, monitor, agentd_sink, a, err, sizeof err) != 0)
+        findings_t sf;
+        findings_init(&sf, r->probes ? r->probes->arena : NULL);
+        report_extra extra = {.findings = &sf};
+        if (r->probes) {
+            extra.smtp = r->probes->res;
+            extra.n_smtp = r->probes->n;
+            smtpcheck_findings(&(smtpcheck_input){.domain = check_domain(r->check),
+                                                  .results = r->probes->res,
+                                                  .n = r->probes->n,
+                                                  .check = r->check,
+                                                  .resolver = r->probes->resolver,
+                                                  .now_ms = clock_wall_ms(),
+                                                  .expiring_days = a->conf->smtp_expiry_days},
+                               &sf);
+        }
+        if (report_check(r->check, &extra, r->check_id, monitor, agentd_sink, a, err, sizeof err) !=
+            0)
             log_err("%s", err);
+        findings_free(&sf);
+        agentd_probes_free(&r->probes);
         check_destroy(&r->check);
         a->runs[i] = a->runs[--a->n_runs];
     }
 }
 
-static void agentd_start(agentd *a, const check_spec *spec, uint64_t check_id, int monitor)
+static void agentd_start(agentd *a, const check_spec *spec, uint64_t check_id, int monitor,
+                         bool smtp)
 {
     if (a->n_runs >= AGENTD_CHECKS_MAX) {
         log_warn("too many checks at once: %s skipped", spec->domain);
@@ -322,8 +426,11 @@ static void agentd_start(agentd *a, const check_spec *spec, uint64_t check_id, i
         log_warn("check of %s: %s", spec->domain, err);
         return;
     }
-    a->runs[a->n_runs++] = (agentd_run){
-        .check = c, .check_id = check_id, .monitor = monitor, .generation = a->plan_generation};
+    a->runs[a->n_runs++] = (agentd_run){.check = c,
+                                        .check_id = check_id,
+                                        .monitor = monitor,
+                                        .generation = a->plan_generation,
+                                        .smtp = smtp && spec->mail};
     check_start(c);
 }
 
@@ -383,6 +490,7 @@ static void agentd_plan(agentd *a, const proto_plan *p)
             continue;
         }
         snprintf(am->name, sizeof am->name, "%s", m->name);
+        am->smtp = m->smtp && am->spec.mail;
         uint64_t every = m->interval_s ? (uint64_t)m->interval_s * 1000 : 300000;
         am->interval_ms = (uint32_t)(every < 1000 ? 1000 : every > 86400000 ? 86400000 : every);
         /* spread the first runs so monitors do not all start at once */
@@ -469,7 +577,7 @@ static void agentd_receive(agentd *a, const uint8_t *frame, size_t len)
             break;
         }
         /* check_new() copies what the spec borrows from m */
-        agentd_start(a, &spec, c->check_id ? c->check_id : 1, -1);
+        agentd_start(a, &spec, c->check_id ? c->check_id : 1, -1, c->smtp);
         break;
     }
     case PROTO_ACK:
@@ -695,6 +803,17 @@ static int agentd_setup(agentd *a, const char *path)
         log_err("%s", err);
         return -1;
     }
+    smtp_opts sopts = {.helo_name = a->conf->smtp_helo,
+                       .connect_timeout_ms = (uint32_t)a->conf->smtp_timeout_ms,
+                       .reply_timeout_ms = (uint32_t)a->conf->smtp_timeout_ms,
+                       .min_interval_ms = (uint32_t)a->conf->smtp_min_interval_ms,
+                       .no_min_interval = a->conf->smtp_min_interval_ms == 0,
+                       .tls = a->conf->smtp_tls,
+                       .ca_file = a->conf->smtp_ca_file};
+    if (!(a->smtp = smtp_new(&sopts, err, sizeof err))) {
+        log_err("%s: [smtp]: %s", path, err);
+        return -1;
+    }
     snprintf(a->coord_id, sizeof a->coord_id, "coord");
     a->zctx = zmq_ctx_new();
     a->sock = a->zctx ? zmq_socket(a->zctx, ZMQ_DEALER) : NULL;
@@ -737,8 +856,11 @@ static void agentd_teardown(agentd *a)
 {
     for (size_t i = 0; i < a->n_tracks; i++)
         track_run_destroy(&a->tracks[i]);
-    for (size_t i = 0; i < a->n_runs; i++)
+    smtp_destroy(&a->smtp); /* no callbacks: the runs' probes are freed below */
+    for (size_t i = 0; i < a->n_runs; i++) {
+        agentd_probes_free(&a->runs[i].probes);
         check_destroy(&a->runs[i].check);
+    }
     dnsq_destroy(&a->engine);
     if (a->mon)
         zmq_close(a->mon);
@@ -793,9 +915,12 @@ int agent_daemon_run(const char *path)
             wait = left < wait ? left : wait;
         }
         wait = dnsq_timeout_ms(a.engine, wait < 0 ? 0 : wait);
+        wait = smtp_timeout_ms(a.smtp, wait);
         items[0] = (zmq_pollitem_t){.socket = a.sock, .events = ZMQ_POLLIN};
         items[1] = (zmq_pollitem_t){.socket = a.mon, .events = ZMQ_POLLIN};
-        size_t n = 2 + dnsq_pollitems(a.engine, items + 2, AGENTD_POLL_MAX - 2);
+        size_t nd = dnsq_pollitems(a.engine, items + 2, AGENTD_POLL_MAX - 2 - SMTP_PROBES_MAX);
+        size_t n = 2 + nd;
+        n += smtp_pollitems(a.smtp, items + n, AGENTD_POLL_MAX - n);
         if (zmq_poll(items, (int)n, wait) < 0 && errno != EINTR)
             break;
         if (items[1].revents & ZMQ_POLLIN)
@@ -813,7 +938,8 @@ int agent_daemon_run(const char *path)
                 zmq_msg_close(&msg);
             }
         }
-        dnsq_process(a.engine, items + 2, n - 2);
+        dnsq_process(a.engine, items + 2, nd);
+        smtp_process(a.smtp, items + 2 + nd, n - 2 - nd);
         agentd_collect(&a);
         agentd_tracks_poll(&a);
         now = clock_mono_ms();
@@ -824,7 +950,7 @@ int agent_daemon_run(const char *path)
                     continue;
                 m->running = true;
                 m->next_ms = now + m->interval_ms;
-                agentd_start(&a, &m->spec, 0, (int)i);
+                agentd_start(&a, &m->spec, 0, (int)i, m->smtp);
             }
             if (now >= a.next_hb_ms) {
                 agentd_heartbeat(&a);

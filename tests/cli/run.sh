@@ -79,6 +79,19 @@ expect 0 "configuration OK" "$BIN/vantage-agent" -n -c "$TMP/agent.conf"
 expect 0 "configuration OK" "$BIN/vantage-coord" -n -c "$TMP/coord.conf"
 printf '[agent]\nid = x\nregion = y\nkey = %s\ncolour = blue\n' "$TMP/agent-n.key" >"$TMP/bad-agent.conf"
 expect 1 "bad-agent.conf:5: \[agent\] colour: unknown key" "$BIN/vantage-agent" -n -c "$TMP/bad-agent.conf"
+# [smtp] (the example's last section): each bad value named with its file,
+# line, section and key
+smtp_bad() {
+	{ cat "$TMP/agent.conf"; printf '%s\n' "$1"; } >"$TMP/smtp-agent.conf"
+	line=$(($(wc -l <"$TMP/agent.conf") + 1))
+	expect 1 "smtp-agent.conf:$line: \[smtp\] $2" "$BIN/vantage-agent" -n -c "$TMP/smtp-agent.conf"
+}
+smtp_bad "helo = bad name" "helo: 'bad name' is not a host name"
+smtp_bad "ca_file = /nonexistent/ca.pem" "ca_file: cannot read '/nonexistent/ca.pem'"
+smtp_bad "expiry_days = 0" "expiry_days:"
+smtp_bad "timeout = 10ms" "timeout:"
+smtp_bad "tls = maybe" "tls:"
+smtp_bad "mail_from = x@y" "mail_from: unknown key"
 chmod 0644 "$TMP/agent-n.key"
 expect 1 "agent-n.key: permissions 0644 are too open" "$BIN/vantage-agent" -n -c "$TMP/agent.conf"
 chmod 0600 "$TMP/agent-n.key"

@@ -56,15 +56,12 @@ shown() {
 	printf '%s' "$1" | sed -e "s|$BIN/||g" -e 's| -s ipc://[^ ]*||g'
 }
 
-# in_region NS CMD...: run CMD on a region's host: inside its network
-# namespace, with that region's resolver as /etc/resolv.conf (bind-mounted in
-# a mount namespace of its own, so the machine's file is never touched).
+# in_region NS CMD...: run CMD on a region's host (lab_host): inside its
+# network namespace, with that region's resolver as /etc/resolv.conf.
 in_region() {
 	ns=$1
 	shift
-	ip netns exec "$(_lab_netns_real "$lab" "$ns")" \
-		unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-		"$W/resolv-$ns.conf" "$@"
+	lab_host "$lab" "$ns" "$W/resolv-$ns.conf" "$@"
 }
 
 say "the lab: NSD ns1 ns2 on 198.18.0.1-2; regions europe, america, asia: a namespace each, with its own unbound cache, over veth links"
@@ -100,21 +97,10 @@ types = MX
 resolvers = local auth
 interval = 5s
 C
-for a in eu-1:eu us-1:us ap-1:ap; do
-	ns=${a#*:} a=${a%:*}
-	cat >"$W/$a.conf" <<C
-[agent]
-id = $a
-region = $(sed -n 's/^region = //p' "$W/agents/$a.conf")
-key = $W/$a.key
-state_dir = $W/state-$a
-[coordinator]
-endpoint = tcp://$COORD:7400
-pubkey = $(cat "$W/coord.key.pub")
-[resolvers]
-# local = system: this host's /etc/resolv.conf, i.e. the region's unbound
-timeout = 500ms
-C
+for a in eu-1 us-1 ap-1; do
+	vt_agent_conf "$W" "$a" "tcp://$COORD:7400" "[resolvers]" \
+		"# local = system: this host's /etc/resolv.conf, i.e. the region's unbound" \
+		"timeout = 500ms"
 done
 "$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
 pids="$pids $!"

@@ -169,6 +169,20 @@ _lab_in_ns() {
 	fi
 }
 
+# lab_host DIR NETNS RESOLV_CONF CMD...: run CMD as a host of the lab's
+# namespace NETNS ("-" for the lab's own) whose /etc/resolv.conf is
+# RESOLV_CONF: bind-mounted in a mount namespace of CMD's own, so the
+# machine's file is never touched. The process keeps CMD's pid (exec).
+lab_host() {
+	local dir ns rc
+	dir=$(_lab_absdir "$1") || return 1
+	ns=$2 rc=$3
+	shift 3
+	_lab_load "$dir" || return 1
+	_lab_in_ns "$dir" "$ns" unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+		"$rc" "$@"
+}
+
 _lab_lo_up() {
 	ip link set lo up || return 1
 	if [ -w /proc/sys/net/ipv6/conf/lo/disable_ipv6 ] &&

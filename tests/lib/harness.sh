@@ -59,3 +59,18 @@ vt_keys() {
 			>"$d/agents/$a.conf"
 	done
 }
+
+# vt_agent_conf DIR AGENT ENDPOINT [LINE...]: DIR/AGENT.conf for an agent
+# whose key and allow-list entry vt_keys made in DIR, connecting to
+# ENDPOINT; each LINE is appended as is (more sections: "[resolvers]",
+# "local = 127.0.20.1", ...)
+vt_agent_conf() {
+	d=$1 a=$2 ep=$3
+	shift 3
+	{
+		printf '[agent]\nid = %s\nregion = %s\nkey = %s\nstate_dir = %s\n' "$a" \
+			"$(sed -n 's/^region = //p' "$d/agents/$a.conf")" "$d/$a.key" "$d/state-$a"
+		printf '[coordinator]\nendpoint = %s\npubkey = %s\n' "$ep" "$(cat "$d/coord.key.pub")"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >"$d/$a.conf"
+}
