@@ -314,13 +314,7 @@ static void agentd_probe_done(void *arg, const proto_smtp *result)
 {
     agentd_slot *slot = arg;
     agentd_probes *p = slot->owner;
-    if (smtp_result_copy(&p->res[slot->i], result, p->arena) != 0) {
-        p->res[slot->i] = *result;
-        p->res[slot->i].status = PROTO_SMTP_ERROR;
-        p->res[slot->i].greeting = p->res[slot->i].greet_name = p->res[slot->i].detail = NULL;
-        p->res[slot->i].tls_version = p->res[slot->i].cert_names = NULL;
-        p->res[slot->i].host = p->res[slot->i].addr = "";
-    }
+    smtp_result_copy(&p->res[slot->i], result, p->arena); /* an error result on failure */
     p->pending--;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,17 +485,23 @@ static void print_text(const check_t *c, const oneshot_out *out)
 
 /* ---- main ------------------------------------------------------------------------ */
 
+/* Where one probe's result goes. */
+typedef struct oneshot_slot {
+    oneshot_out *out; /* the run's output */
+    arena_t *arena;   /* for the result's strings */
+    size_t i;         /* its index in out->smtp */
+} oneshot_slot;
+
 /* A probe ended: keep a copy of its result in its slot. */
 static void oneshot_smtp_done(void *arg, const proto_smtp *result)
 {
-    struct {
-        oneshot_out *out;
-        arena_t *arena;
-        size_t i;
-    } *sink = arg;
-    if (smtp_result_copy(&sink->out->smtp[sink->i], result, sink->arena) != 0)
-        sink->out->smtp[sink->i].status = PROTO_SMTP_ERROR;
+    oneshot_slot *slot = arg;
+    smtp_result_copy(&slot->out->smtp[slot->i], result, slot->arena); /* error result on failure */
 }
+
+/* The most time all the probes of a one-shot check may take: a host whose
+ * addresses all hold the connection open cannot keep the check for long. */
+#define ONESHOT_SMTP_MS 60000
 
 /* Probe every MX address the check found at its first resolver that is not
  * "auth", and add the SMTP findings. */
@@ -515,24 +522,33 @@ static void oneshot_smtp(const oneshot_opts *o, const check_t *c, oneshot_out *o
         smtp_destroy(&eng);
         return;
     }
-    struct sink {
-        oneshot_out *out;
-        arena_t *arena;
-        size_t i;
-    } sinks[SMTPCHECK_TARGETS_MAX];
+    /* Until its probe ends, a slot says it was not probed. */
     for (size_t i = 0; i < n; i++) {
-        sinks[i] = (struct sink){out, arena, i};
-        smtp_probe(eng, t[i].host, t[i].addr, 25, oneshot_smtp_done, &sinks[i]);
+        const char *host = arena_strdup(arena, t[i].host), *addr = arena_strdup(arena, t[i].addr);
+        out->smtp[i] = (proto_smtp){.t_ms = clock_wall_ms(),
+                                    .host = host ? host : "",
+                                    .addr = addr ? addr : "",
+                                    .port = 25,
+                                    .status = PROTO_SMTP_SKIPPED,
+                                    .detail = "not probed: the check's time for SMTP ran out"};
     }
-    zmq_pollitem_t items[SMTPCHECK_TARGETS_MAX];
-    while (smtp_active(eng)) {
-        size_t k = smtp_pollitems(eng, items, SMTPCHECK_TARGETS_MAX);
-        if (zmq_poll(items, (int)k, smtp_timeout_ms(eng, 1000)) < 0 && errno != EINTR)
+    out->n_smtp = n;
+    oneshot_slot slots[SMTPCHECK_TARGETS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        slots[i] = (oneshot_slot){out, arena, i};
+        if (smtp_probe(eng, t[i].host, t[i].addr, 25, oneshot_smtp_done, &slots[i]) != 0)
+            out->smtp[i].status = PROTO_SMTP_ERROR, out->smtp[i].detail = "out of memory";
+    }
+    int64_t end = clock_mono_ms() + ONESHOT_SMTP_MS;
+    zmq_pollitem_t items[SMTP_PROBES_MAX];
+    while (smtp_active(eng) && clock_mono_ms() < end) {
+        size_t k = smtp_pollitems(eng, items, SMTP_PROBES_MAX);
+        long wait = smtp_timeout_ms(eng, (long)(end - clock_mono_ms()));
+        if (zmq_poll(items, (int)k, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             break;
         smtp_process(eng, items, k);
     }
-    smtp_destroy(&eng);
-    out->n_smtp = n;
+    smtp_destroy(&eng); /* probes still running keep their "not probed" slot */
     smtpcheck_findings(&(smtpcheck_input){.domain = check_domain(c),
                                           .results = out->smtp,
                                           .n = n,
@@ -551,6 +567,7 @@ int oneshot_main(int argc, char **argv)
     o.spec.deadline_ms = 10000;
     o.smtpo.tls = true;
     o.smtpo.no_min_interval = true;
+    signal(SIGPIPE, SIG_IGN); /* a server that resets mid-TLS: OpenSSL writes with write() */
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;

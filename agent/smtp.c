@@ -55,7 +55,9 @@ typedef struct smtp_conn {
     smtp_state st;
     int fd;
     SSL *ssl;
-    bool want_write; /* TLS: the handshake waits to write */
+    bool want_write; /* TLS: the last operation waits to write */
+    bool want_read;  /* TLS: the last write waits to read */
+    bool quit_ok;    /* QUIT was answered: TLS may be closed politely */
     smtp_done_cb cb;
     void *arg;
     struct sockaddr_storage sa;
@@ -91,6 +93,13 @@ struct smtp {
     smtp_cached *cache; /* SMTP_CACHE_MAX entries */
     size_t n_cache;
 };
+
+/* OpenSSL's reason for an error code, never NULL. */
+static const char *smtp_ssl_error(unsigned long e)
+{
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "unknown error";
+}
 
 /* ---- setup --------------------------------------------------------------------------------- */
 
@@ -134,18 +143,21 @@ smtp_t *smtp_new(const smtp_opts *opts, char *err, size_t errlen)
     self->ctx = SSL_CTX_new(TLS_client_method());
     if (!self->cache || !self->ctx) {
         snprintf(err, errlen, "cannot set up TLS: %s",
-                 self->ctx ? "out of memory" : ERR_reason_error_string(ERR_get_error()));
+                 self->ctx ? "out of memory" : smtp_ssl_error(ERR_get_error()));
         smtp_destroy(&self);
         return NULL;
     }
     /* The chain is checked and reported, never enforced: an MTA that
      * delivers with opportunistic TLS does not enforce it either. */
     SSL_CTX_set_verify(self->ctx, SSL_VERIFY_NONE, NULL);
+    /* Any TLS a sending MTA would take: the version is reported, not judged. */
+    SSL_CTX_set_min_proto_version(self->ctx, TLS1_VERSION);
+    SSL_CTX_set_security_level(self->ctx, 0);
     int ok = opts->ca_file ? SSL_CTX_load_verify_locations(self->ctx, opts->ca_file, NULL)
                            : SSL_CTX_set_default_verify_paths(self->ctx);
     if (ok != 1) {
         snprintf(err, errlen, "cannot load CA certificates%s%s: %s", opts->ca_file ? " from " : "",
-                 opts->ca_file ? opts->ca_file : "", ERR_reason_error_string(ERR_get_error()));
+                 opts->ca_file ? opts->ca_file : "", smtp_ssl_error(ERR_get_error()));
         smtp_destroy(&self);
         return NULL;
     }
@@ -200,8 +212,7 @@ static void smtp_cache_put(smtp_t *self, const smtp_conn *p)
         return;
     size_t slot = self->n_cache;
     for (size_t i = 0; i < self->n_cache; i++) {
-        if (self->cache[i].port == p->r.port && strcmp(self->cache[i].t.addr, p->t.addr) == 0 &&
-            strcmp(self->cache[i].t.host, p->t.host) == 0) {
+        if (self->cache[i].port == p->r.port && strcmp(self->cache[i].t.addr, p->t.addr) == 0) {
             slot = i;
             break;
         }
@@ -252,7 +263,7 @@ static void smtp_finish(smtp_t *self, size_t i)
 __attribute__((format(printf, 3, 4))) static void smtp_fail(smtp_conn *p, uint8_t status,
                                                             const char *fmt, ...)
 {
-    if (p->failed)
+    if (p->failed || p->st == ST_QUIT) /* the dialogue was over: QUIT is a courtesy */
         return;
     p->failed = true;
     p->r.status = status;
@@ -268,8 +279,14 @@ int smtp_result_copy(proto_smtp *dst, const proto_smtp *src, arena_t *arena)
     const char **fields[] = {&dst->host,        &dst->addr,       &dst->greeting, &dst->greet_name,
                              &dst->tls_version, &dst->cert_names, &dst->detail};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (*fields[i] && !(*fields[i] = arena_strdup(arena, *fields[i])))
+        if (*fields[i] && !(*fields[i] = arena_strdup(arena, *fields[i]))) {
+            *dst = (proto_smtp){.t_ms = src->t_ms,
+                                .host = "",
+                                .addr = "",
+                                .port = src->port,
+                                .status = PROTO_SMTP_ERROR};
             return -1;
+        }
     }
     return 0;
 }
@@ -300,9 +317,33 @@ static int smtp_connect(smtp_t *self, smtp_conn *p)
     return -1;
 }
 
-/* Start queued probes whose host has room, end those that cannot start. */
+/* A result probed within min_interval for (addr, port), or NULL. */
+static const smtp_cached *smtp_cache_find(const smtp_t *self, const char *addr, uint16_t port,
+                                          int64_t now_us)
+{
+    for (size_t i = 0; i < self->n_cache; i++) {
+        const smtp_cached *c = &self->cache[i];
+        if (c->port == port && strcmp(c->t.addr, addr) == 0 &&
+            now_us - c->at_us < (int64_t)self->o.min_interval_ms * 1000)
+            return c;
+    }
+    return NULL;
+}
+
+/* Hand a cached result to a caller, under the MX name it asked for. */
+static void smtp_cache_give(const smtp_cached *c, const char *host, smtp_done_cb cb, void *arg)
+{
+    proto_smtp r = c->r;
+    r.host = host;
+    if (cb)
+        cb(arg, &r);
+}
+
+/* Start queued probes whose address has room (or that a fresh result
+ * answers now), end those that cannot start. */
 static void smtp_start_queued(smtp_t *self)
 {
+    int64_t now = clock_mono_us();
     for (size_t i = 0; i < self->n;) {
         smtp_conn *p = self->probes[i];
         if (p->st != ST_QUEUED) {
@@ -312,10 +353,18 @@ static void smtp_start_queued(smtp_t *self)
         unsigned running = 0;
         for (size_t k = 0; k < self->n; k++) {
             const smtp_conn *q = self->probes[k];
-            running += q->st != ST_QUEUED && strcasecmp(q->t.host, p->t.host) == 0;
+            running +=
+                q->st != ST_QUEUED && q->r.port == p->r.port && strcmp(q->t.addr, p->t.addr) == 0;
         }
-        if (running >= SMTP_PER_HOST_MAX) {
+        if (running >= SMTP_PER_ADDR_MAX) {
             i++;
+            continue;
+        }
+        const smtp_cached *c = smtp_cache_find(self, p->t.addr, p->r.port, now);
+        if (c) { /* probed while this one waited its turn */
+            self->probes[i] = self->probes[--self->n];
+            smtp_cache_give(c, p->t.host, p->cb, p->arg);
+            smtp_probe_free(p);
             continue;
         }
         if (smtp_connect(self, p) != 0) {
@@ -331,16 +380,6 @@ int smtp_probe(smtp_t *self, const char *host, const char *addr, uint16_t port, 
 {
     if (!port)
         port = 25;
-    int64_t now = clock_mono_us();
-    for (size_t i = 0; i < self->n_cache; i++) {
-        smtp_cached *c = &self->cache[i];
-        if (c->port == port && strcmp(c->t.addr, addr) == 0 && strcasecmp(c->t.host, host) == 0 &&
-            now - c->at_us < (int64_t)self->o.min_interval_ms * 1000) {
-            if (cb)
-                cb(arg, &c->r);
-            return 0;
-        }
-    }
     smtp_conn *p = calloc(1, sizeof *p);
     if (!p)
         return -1;
@@ -348,21 +387,30 @@ int smtp_probe(smtp_t *self, const char *host, const char *addr, uint16_t port, 
     p->cb = cb;
     p->arg = arg;
     p->r.port = port;
-    p->start_us = now;
+    p->start_us = clock_mono_us();
     snprintf(p->t.host, sizeof p->t.host, "%s", host);
     snprintf(p->t.addr, sizeof p->t.addr, "%s", addr);
+    /* The address in its canonical text: one key per address. */
     struct sockaddr_in *s4 = (struct sockaddr_in *)&p->sa;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p->sa;
     if (strlen(addr) < sizeof p->t.addr && inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons(port);
         p->salen = sizeof *s4;
+        inet_ntop(AF_INET, &s4->sin_addr, p->t.addr, sizeof p->t.addr);
     } else if (strlen(addr) < sizeof p->t.addr && inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons(port);
         p->salen = sizeof *s6;
+        inet_ntop(AF_INET6, &s6->sin6_addr, p->t.addr, sizeof p->t.addr);
     } else {
         smtp_fail(p, PROTO_SMTP_ERROR, "not an IP address");
+    }
+    const smtp_cached *c = p->failed ? NULL : smtp_cache_find(self, p->t.addr, port, p->start_us);
+    if (c) {
+        smtp_cache_give(c, p->t.host, cb, arg);
+        smtp_probe_free(p);
+        return 0;
     }
     if (!p->failed && self->n == SMTP_PROBES_MAX)
         smtp_fail(p, PROTO_SMTP_SKIPPED, "too many probes at once (%d)", SMTP_PROBES_MAX);
@@ -424,6 +472,8 @@ static void smtp_greet_name(const char *text, char *out, size_t size)
         }
         out[k++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
     }
+    if (*text && *text != ' ') /* longer than a host name: none */
+        k = 0;
     out[k] = '\0';
     if (k && out[k - 1] != '.' && out[0] != '[' && k + 1 < size) /* canonical: trailing dot */
         out[k++] = '.', out[k] = '\0';
@@ -446,7 +496,7 @@ static void smtp_tls_facts(smtp_conn *p)
     size_t hl = strlen(host);
     if (hl > 1 && host[hl - 1] == '.')
         host[hl - 1] = '\0';
-    if (X509_check_host(cert, host, 0, 0, NULL) == 1)
+    if (X509_check_host(cert, host, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1)
         p->r.flags |= PROTO_SMTP_NAME_MATCH;
     GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     char *names = p->t.cert_names;
@@ -462,6 +512,8 @@ static void smtp_tls_facts(smtp_conn *p)
         memcpy(one, ASN1_STRING_get0_data(g->d.dNSName), (size_t)len);
         one[len] = '\0';
         smtp_clean(one, one, sizeof one);
+        for (char *q = one; *q; q++)
+            *q = *q == ',' ? '?' : *q; /* the list's separator */
         size_t used = strlen(names);
         if (used + strlen(one) + 2 < cap)
             snprintf(names + used, cap - used, "%s%s", used ? "," : "", one);
@@ -503,7 +555,11 @@ static void smtp_reply(smtp_t *self, smtp_conn *p)
     case ST_EHLO:
         if (code == 250) {
             p->r.flags |= PROTO_SMTP_EHLO;
-        } else {
+        } else if (code >= 400 && code < 500) { /* 421: service not available */
+            smtp_fail(p, PROTO_SMTP_GREETING_BAD, "EHLO answered %d", code);
+            smtp_quit(self, p);
+            return;
+        } else { /* 5xx: a server without ESMTP */
             snprintf(p->t.detail, sizeof p->t.detail, "EHLO answered %d", code);
             p->r.flags &= (uint8_t) ~(PROTO_SMTP_STARTTLS | PROTO_SMTP_SIZE);
         }
@@ -536,6 +592,7 @@ static void smtp_reply(smtp_t *self, smtp_conn *p)
         p->deadline_us = clock_mono_us() + (int64_t)self->o.reply_timeout_ms * 1000;
         return;
     case ST_QUIT:
+        p->quit_ok = true;
         p->deadline_us = 0; /* done: close now */
         return;
     default:
@@ -569,11 +626,14 @@ static void smtp_line(smtp_t *self, smtp_conn *p)
                 smtp_greet_name(text, p->t.greet_name, sizeof p->t.greet_name);
         }
     } else if (p->st == ST_EHLO && code == 250) {
-        if (strcasecmp(text, "STARTTLS") == 0) {
+        size_t kl = strcspn(text, " "); /* the keyword, then its parameters */
+        const char *param = text + kl + strspn(text + kl, " ");
+        if (kl == 8 && strncasecmp(text, "STARTTLS", 8) == 0) {
             p->r.flags |= PROTO_SMTP_STARTTLS;
-        } else if (strncasecmp(text, "SIZE", 4) == 0 && (text[4] == '\0' || text[4] == ' ')) {
+        } else if (kl == 4 && strncasecmp(text, "SIZE", 4) == 0) {
             p->r.flags |= PROTO_SMTP_SIZE;
-            p->r.size_max = strtoull(text + 4, NULL, 10);
+            size_t dl = strspn(param, "0123456789");
+            p->r.size_max = dl > 0 && dl <= 19 ? strtoull(param, NULL, 10) : 0;
         }
     }
     p->reply_lines++;
@@ -599,7 +659,7 @@ static bool smtp_feed(smtp_t *self, smtp_conn *p, const char *buf, size_t n)
             smtp_fail(p, PROTO_SMTP_PROTOCOL, "more than %d bytes read: cut", SMTP_READ_MAX);
             return false;
         }
-        char c = buf[i];
+        char c = buf[i] ? buf[i] : '?'; /* a NUL would cut the line short */
         if (c == '\n') {
             if (p->line_len && p->line[p->line_len - 1] == '\r')
                 p->line_len--;
@@ -629,11 +689,21 @@ static bool smtp_feed(smtp_t *self, smtp_conn *p, const char *buf, size_t n)
 /* What to poll the probe's socket for. */
 static short smtp_events(const smtp_conn *p)
 {
-    if (p->st == ST_CONNECT || p->out_len > p->out_off)
+    if (p->st == ST_CONNECT)
         return ZMQ_POLLOUT;
-    if (p->st == ST_HANDSHAKE)
+    if (p->ssl && (p->want_write || p->want_read))
         return p->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-    return ZMQ_POLLIN;
+    return p->out_len > p->out_off ? ZMQ_POLLOUT : ZMQ_POLLIN;
+}
+
+/* After an SSL call returned k <= 0: true when it only waits for the socket
+ * (the direction noted for smtp_events). */
+static bool smtp_ssl_wait(smtp_conn *p, int k)
+{
+    int e = SSL_get_error(p->ssl, k);
+    p->want_read = e == SSL_ERROR_WANT_READ;
+    p->want_write = e == SSL_ERROR_WANT_WRITE;
+    return p->want_read || p->want_write;
 }
 
 /* Send what is queued; false on a hard error (status set). */
@@ -642,14 +712,15 @@ static bool smtp_write(smtp_conn *p)
     while (p->out_off < p->out_len) {
         ssize_t w;
         if (p->ssl) {
+            ERR_clear_error();
             int k = SSL_write(p->ssl, p->out + p->out_off, (int)(p->out_len - p->out_off));
             if (k <= 0) {
-                int e = SSL_get_error(p->ssl, k);
-                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                if (smtp_ssl_wait(p, k))
                     return true;
                 smtp_fail(p, PROTO_SMTP_CLOSED, "TLS write failed");
                 return false;
             }
+            p->want_read = p->want_write = false;
             w = k;
         } else {
             w = send(p->fd, p->out + p->out_off, p->out_len - p->out_off, MSG_NOSIGNAL);
@@ -666,6 +737,17 @@ static bool smtp_write(smtp_conn *p)
     return true;
 }
 
+/* The connection ended under a step: what that means there. */
+static void smtp_closed(smtp_conn *p, const char *how)
+{
+    if (p->st == ST_STARTTLS || p->st == ST_HANDSHAKE)
+        smtp_fail(p, PROTO_SMTP_TLS_FAILED, "%s during STARTTLS", how);
+    else if (p->st == ST_GREETING)
+        smtp_fail(p, PROTO_SMTP_CLOSED, "%s before the greeting ended", how);
+    else
+        smtp_fail(p, PROTO_SMTP_CLOSED, "%s mid-dialogue", how);
+}
+
 /* Read what is there; false when the probe must end. */
 static bool smtp_read(smtp_t *self, smtp_conn *p)
 {
@@ -673,29 +755,26 @@ static bool smtp_read(smtp_t *self, smtp_conn *p)
     for (int rounds = 0; rounds < 16; rounds++) {
         ssize_t r;
         if (p->ssl) {
+            ERR_clear_error();
             int k = SSL_read(p->ssl, buf, sizeof buf);
             if (k <= 0) {
-                int e = SSL_get_error(p->ssl, k);
-                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                if (smtp_ssl_wait(p, k))
                     return true;
-                if (p->st != ST_QUIT)
-                    smtp_fail(p, PROTO_SMTP_CLOSED, "the server closed the TLS connection");
+                smtp_closed(p, "the server closed the TLS connection");
                 return false;
             }
+            p->want_read = p->want_write = false;
             r = k;
         } else {
             r = recv(p->fd, buf, sizeof buf, 0);
             if (r < 0) {
                 if (errno == EAGAIN || errno == EINTR)
                     return true;
-                if (p->st != ST_QUIT)
-                    smtp_fail(p, PROTO_SMTP_CLOSED, "recv: %s", strerror(errno));
+                smtp_closed(p, strerror(errno));
                 return false;
             }
             if (r == 0) {
-                if (p->st != ST_QUIT)
-                    smtp_fail(p, PROTO_SMTP_CLOSED, "the server closed the connection %s",
-                              p->st == ST_GREETING ? "before its greeting" : "mid-dialogue");
+                smtp_closed(p, "the server closed the connection");
                 return false;
             }
         }
@@ -713,18 +792,16 @@ static bool smtp_handshake(smtp_t *self, smtp_conn *p)
     ERR_clear_error();
     int k = SSL_connect(p->ssl);
     if (k == 1) {
+        p->want_read = p->want_write = false;
         smtp_tls_facts(p);
         smtp_quit(self, p);
         return true;
     }
-    int e = SSL_get_error(p->ssl, k);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        p->want_write = e == SSL_ERROR_WANT_WRITE;
+    if (smtp_ssl_wait(p, k))
         return true;
-    }
     unsigned long why = ERR_get_error();
     smtp_fail(p, PROTO_SMTP_TLS_FAILED, "TLS handshake failed: %s",
-              why ? ERR_reason_error_string(why) : "connection closed");
+              why ? smtp_ssl_error(why) : "connection closed");
     SSL_free(p->ssl); /* no TLS to close politely */
     p->ssl = NULL;
     return false;
@@ -750,24 +827,28 @@ static bool smtp_step(smtp_t *self, smtp_conn *p, short revents, int64_t now)
                 smtp_fail(p, PROTO_SMTP_ERROR, "connect: %s", strerror(e));
             return false;
         }
-        p->r.connect_us = (uint32_t)(now - p->start_us);
-        if (p->r.connect_us == 0)
-            p->r.connect_us = 1;
+        int64_t t = clock_mono_us() - p->start_us;
+        p->r.connect_us = t <= 0 ? 1 : t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
         p->st = ST_GREETING;
         p->deadline_us = now + (int64_t)self->o.reply_timeout_ms * 1000;
         return true;
     }
-    if (p->st == ST_HANDSHAKE && revents)
-        return smtp_handshake(self, p);
-    if ((revents & ZMQ_POLLOUT) && !smtp_write(p))
-        return false;
-    if (revents & (ZMQ_POLLIN | ZMQ_POLLERR)) {
-        if (!smtp_read(self, p))
+    if (p->st == ST_HANDSHAKE) {
+        if (revents && !smtp_handshake(self, p))
             return false;
-        if (p->st == ST_HANDSHAKE && !smtp_handshake(self, p))
+    } else if (revents && p->st != ST_CONNECT) {
+        /* TLS may want the other direction than the one the data goes in */
+        bool out = p->out_len > p->out_off;
+        if ((revents & ZMQ_POLLOUT) && out && !smtp_write(p))
             return false;
-        if (p->out_len && !smtp_write(p))
-            return false;
+        if ((revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || ((revents & ZMQ_POLLOUT) && !out)) {
+            if (!smtp_read(self, p))
+                return false;
+            if (p->st == ST_HANDSHAKE && !smtp_handshake(self, p)) /* the client speaks first */
+                return false;
+            if (p->st != ST_HANDSHAKE && p->out_len && !smtp_write(p))
+                return false;
+        }
     }
     if (p->deadline_us == 0)
         return false;
@@ -780,11 +861,12 @@ static bool smtp_step(smtp_t *self, smtp_conn *p, short revents, int64_t now)
                                            "the TLS handshake did not complete",
                                            ""};
         bool whole = now >= p->end_us && now < p->deadline_us;
-        if (p->st != ST_QUIT) /* a late 221 is no failure */
-            smtp_fail(p, PROTO_SMTP_TIMEOUT, "%s within %u ms", what[p->st],
-                      whole                 ? self->o.probe_timeout_ms
-                      : p->st == ST_CONNECT ? self->o.connect_timeout_ms
-                                            : self->o.reply_timeout_ms);
+        uint8_t status = p->st == ST_STARTTLS || p->st == ST_HANDSHAKE ? PROTO_SMTP_TLS_FAILED
+                                                                       : PROTO_SMTP_TIMEOUT;
+        smtp_fail(p, status, "%s within %u ms", what[p->st],
+                  whole                 ? self->o.probe_timeout_ms
+                  : p->st == ST_CONNECT ? self->o.connect_timeout_ms
+                                        : self->o.reply_timeout_ms);
         return false;
     }
     return true;
@@ -822,8 +904,10 @@ void smtp_process(smtp_t *self, const zmq_pollitem_t *items, size_t n)
             i++;
             continue;
         }
-        if (p->st == ST_QUIT && p->ssl)
+        if (p->quit_ok && p->ssl) {
+            ERR_clear_error();
             SSL_shutdown(p->ssl); /* close_notify, not waited for */
+        }
         if (!p->failed)
             p->r.status = PROTO_SMTP_OK;
         smtp_finish(self, i);

@@ -13,9 +13,14 @@
  * probe has a deadline, and a line, a reply's line count and the bytes read
  * are capped (an endless line or a flood of continuation lines is cut).
  *
- * Politeness: at most SMTP_PER_HOST_MAX probes of one MX host run at once
- * (the others wait), and one address is probed at most once per
- * min_interval_ms: a probe asked sooner gets the previous result again.
+ * Politeness: one probe of an address (the host that takes the connection,
+ * whatever MX names point at it) runs at a time, the others wait; and one
+ * address is probed at most once per min_interval_ms: a probe asked, or
+ * reaching its turn, sooner gets the previous result again (under its own
+ * MX name).
+ *
+ * Callbacks must not call back into the engine (smtp_probe, smtp_destroy):
+ * they run while smtp_process walks the probes.
  */
 #ifndef VANTAGE_AGENT_SMTP_H
 #define VANTAGE_AGENT_SMTP_H
@@ -31,7 +36,7 @@
 #define SMTP_LINE_MAX     1000  /* longest reply line read (RFC 5321 §4.5.3.1.5: 512) */
 #define SMTP_REPLY_LINES  64    /* most lines in one reply */
 #define SMTP_READ_MAX     32768 /* most bytes read from one server in a probe */
-#define SMTP_PER_HOST_MAX 2     /* probes of one MX host at once */
+#define SMTP_PER_ADDR_MAX 1     /* probes of one address at once */
 #define SMTP_PROBES_MAX   256   /* probes queued or running at once */
 
 /* How probes behave; zero fields take the defaults in brackets. */
@@ -70,7 +75,7 @@ int smtp_probe(smtp_t *self, const char *host, const char *addr, uint16_t port, 
 size_t smtp_active(const smtp_t *self);
 
 /* Copy a result (a callback's are borrowed) with its strings into arena;
- * -1 when out of memory. */
+ * -1 when out of memory, dst then an "error" result with empty names. */
 int smtp_result_copy(proto_smtp *dst, const proto_smtp *src, arena_t *arena);
 
 /* Poll items for the running probes (at most max); returns how many. */

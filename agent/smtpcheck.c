@@ -176,9 +176,15 @@ void smtpcheck_findings(const smtpcheck_input *in, findings_t *out)
             continue;
         }
         if (broken_dialogue(r)) {
-            findings_add(out, "SMTP_GREETING_BAD", reach_sev, r->host, NULL,
-                         "MX host %s (%s) port %u does not greet with 220: %s; %s", r->host,
-                         r->addr, r->port, detail, reach_tail);
+            if (r->code == 220)
+                findings_add(out, "SMTP_GREETING_BAD", reach_sev, r->host, NULL,
+                             "MX host %s (%s) port %u greets with 220 but the SMTP dialogue "
+                             "breaks: %s; %s",
+                             r->host, r->addr, r->port, detail, reach_tail);
+            else
+                findings_add(out, "SMTP_GREETING_BAD", reach_sev, r->host, NULL,
+                             "MX host %s (%s) port %u does not greet with 220: %s; %s", r->host,
+                             r->addr, r->port, detail, reach_tail);
             continue;
         }
         if (r->status != PROTO_SMTP_OK && r->status != PROTO_SMTP_TLS_FAILED)

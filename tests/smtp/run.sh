@@ -59,6 +59,10 @@ cert() { smtplab_cert "$S/pki" "$@"; }
 		smtplab_script_start "$S/endless" "" 198.18.0.33 endless mx-endless.smtp.test &&
 		smtplab_script_start "$S/flood" "" 198.18.0.34 flood mx-flood.smtp.test &&
 		smtplab_script_start "$S/badtls" "" 198.18.0.35 multiline mx-badtls.smtp.test &&
+		smtplab_script_start "$S/tlsdrop" "" 198.18.0.37 tlsdrop mx-tlsdrop.smtp.test &&
+		smtplab_script_start "$S/badquit" "" 198.18.0.38 badquit mx-badquit.smtp.test &&
+		smtplab_script_start "$S/ehlo421" "" 198.18.0.39 ehlo421 mx-ehlo421.smtp.test &&
+		smtplab_script_start "$S/hangup" "" 198.18.0.40 close mx-hangup.smtp.test &&
 		ip addr add 198.18.0.36/32 dev lo
 } || {
 	echo "run.sh: the SMTP servers did not start" >&2
@@ -86,7 +90,8 @@ jqe() { jq -e "$@" >/dev/null; }
 status_of() { jq -r --arg a "$2" '.smtp[] | select(.addr == $a) | .status' "$W/$1.json"; }
 
 jobs=""
-for d in ok expired other gname plain greet554 silent endless flood badtls closed half; do
+for d in ok expired other gname plain greet554 silent endless flood badtls closed half tlsdrop \
+	badquit ehlo421 hangup twin; do
 	probe "$d.smtp.test" &
 	jobs="$jobs $!"
 done
@@ -137,14 +142,32 @@ expect "SMTP_UNREACHABLE: one MX host closed, another fine (warning)" half.smtp.
 check "exit status follows the worst finding: 2 for the 554, 1 for no STARTTLS" \
 	test "$(cat "$W/greet554.smtp.test.rc") $(cat "$W/plain.smtp.test.rc")" = "2 1"
 
+# Servers that break the dialogue at each later step.
+expect "STARTTLS answered 220, then the server hangs up: SMTP_NO_STARTTLS" tlsdrop.smtp.test "SMTP_NO_STARTTLS:warning"
+check "... status tls_failed, and the check ends normally (exit 1, no SIGPIPE)" \
+	test "$(status_of tlsdrop.smtp.test 198.18.0.37) $(cat "$W/tlsdrop.smtp.test.rc")" = "tls_failed 1"
+expect "QUIT answered with garbage: the dialogue was over, only SMTP_NO_STARTTLS" badquit.smtp.test "SMTP_NO_STARTTLS:warning"
+check "... status ok" test "$(status_of badquit.smtp.test 198.18.0.38)" = ok
+expect "EHLO answered 421: SMTP_GREETING_BAD" ehlo421.smtp.test "SMTP_GREETING_BAD:critical"
+check "... the finding says it greeted with 220 and what broke" \
+	sh -c "jq -r '.findings[] | select(.code == \"SMTP_GREETING_BAD\") | .message' '$W/ehlo421.smtp.test.json' | grep -q 'greets with 220 but the SMTP dialogue breaks: EHLO answered 421'"
+expect "a server that hangs up before greeting: SMTP_GREETING_BAD" hangup.smtp.test "SMTP_GREETING_BAD:critical"
+check "... status closed" test "$(status_of hangup.smtp.test 198.18.0.40)" = closed
+check "two MX names on one address: both probed, both ok" \
+	jqe '[.smtp[] | select(.addr == "198.18.0.30") | .host + " " + .status] | sort == ["mx-plain.smtp.test. ok", "mx-plain2.smtp.test. ok"]' "$W/twin.smtp.test.json"
+
 # What the scripted servers were sent: EHLO and QUIT, never mail.
-check "no STARTTLS server: sent EHLO probe.lab.test then QUIT" \
-	test "$(smtplab_received "$S/plain" | cut -d' ' -f2- | paste -sd'|' -)" = "EHLO probe.lab.test|QUIT"
+# (per connection: plain.smtp.test and twin.smtp.test both reach that server)
+per_conn() { smtplab_received "$1" | awk '{ c = $1; $1 = ""; l[c] = l[c] (l[c] == "" ? "" : "|") substr($0, 2) } END { for (c in l) print l[c] }' | sort -u; }
+check "no STARTTLS server: each connection sent EHLO probe.lab.test then QUIT" \
+	test "$(per_conn "$S/plain")" = "EHLO probe.lab.test|QUIT"
+check "... three connections (plain, and twin's two names one after the other)" \
+	test "$(smtplab_received "$S/plain" | cut -d' ' -f1 | sort -u | wc -l)" = 3
 check "554 server: only QUIT (no EHLO after a 554)" \
 	test "$(smtplab_received "$S/554" | cut -d' ' -f2- | paste -sd'|' -)" = "QUIT"
 check "STARTTLS-refusing server: EHLO, STARTTLS, QUIT" \
 	test "$(smtplab_received "$S/badtls" | cut -d' ' -f2- | paste -sd'|' -)" = "EHLO probe.lab.test|STARTTLS|QUIT"
-all=$(for s in plain 554 silent endless flood badtls; do smtplab_received "$S/$s"; done)
+all=$(for s in plain 554 silent endless flood badtls tlsdrop badquit ehlo421 hangup; do smtplab_received "$S/$s"; done)
 check "no server was ever sent MAIL, RCPT or DATA" sh -c "! printf '%s\n' '$all' | grep -qiE ' (MAIL|RCPT|DATA)'"
 
 # Bad arguments.

@@ -615,7 +615,7 @@ sub serve {
 	$c->blocking(0);
 	my ($in, $out, $gen, $quit) = ("", "", undef, 0);
 	my $send = sub { for my $s (@_) { logl("$id > $s"); $out .= "$s\r\n" } };
-	if ($mode eq "nostarttls") { $send->("220 $host ESMTP vantage-smtplab") }
+	if ($mode =~ /^(nostarttls|tlsdrop|badquit|ehlo421)$/) { $send->("220 $host ESMTP vantage-smtplab") }
 	elsif ($mode eq "554") { $send->("554 5.3.2 no service") }
 	elsif ($mode eq "multiline") {
 		$send->("220-$host ESMTP vantage-smtplab", "220-a greeting of three lines", "220 $host ready");
@@ -668,18 +668,24 @@ sub reply {
 	my ($line, $send, $quit) = @_;
 	my ($verb) = $line =~ /^\s*(\S+)/;
 	$verb = uc($verb // "");
-	if ($verb eq "QUIT") { $send->("221 2.0.0 $host closing connection"); $$quit = 1; return }
+	if ($verb eq "QUIT") {
+		$send->($mode eq "badquit" ? "bye!" : "221 2.0.0 $host closing connection");
+		$$quit = 1; return;
+	}
+	if ($mode eq "ehlo421" && $verb eq "EHLO") { $send->("421 4.3.2 $host shutting down"); $$quit = 1; return }
 	if ($mode eq "554") { $send->("503 5.5.1 no service: only QUIT is accepted"); return }
 	if ($verb eq "EHLO") {
 		my ($name) = $line =~ /^\s*\S+\s+(\S+)/;
 		my @caps = ("SIZE 10240000", "PIPELINING", "8BITMIME");
-		push(@caps, "STARTTLS") if $mode eq "multiline";
+		push(@caps, "STARTTLS") if $mode eq "multiline" || $mode eq "tlsdrop";
 		my @r = ("250-$host Hello " . ($name // "?"));
 		push(@r, "250-$_") for @caps[0 .. $#caps - 1];
 		push(@r, "250 $caps[-1]");
 		$send->(@r);
 	} elsif ($verb eq "HELO") { $send->("250 $host") }
-	elsif ($verb eq "STARTTLS") {
+	elsif ($verb eq "STARTTLS" && $mode eq "tlsdrop") {
+		$send->("220 2.0.0 ready to start TLS"); $$quit = 1; # ... and closes instead
+	} elsif ($verb eq "STARTTLS") {
 		$send->($mode eq "multiline" ? "454 4.7.0 TLS not available due to local problem"
 			: "502 5.5.1 STARTTLS not offered");
 	} elsif ($verb eq "NOOP" || $verb eq "RSET") { $send->("250 2.0.0 OK") }
@@ -698,6 +704,10 @@ sub reply {
 #   endless     writes "220-" then one line that never ends, as long as the
 #               client reads
 #   flood       writes "220-... flood line N" continuation lines for ever
+#   tlsdrop     as nostarttls, but STARTTLS offered; answered 220, then the
+#               server closes the connection instead of TLS
+#   badquit     as nostarttls, but QUIT is answered "bye!" (not SMTP)
+#   ehlo421     as nostarttls, but EHLO is answered 421 and the server closes
 #   multiline   a valid 220 greeting of 3 lines, EHLO reply offers STARTTLS
 #               (and SIZE), STARTTLS is answered 454
 #   close       accepts and closes at once, without a greeting
@@ -712,9 +722,9 @@ smtplab_script_start() {
 	}
 	ns=$2 addr=$3 mode=$4 host=${5:-mx.example.test}
 	case $mode in
-	nostarttls | 554 | silent | endless | flood | multiline | close) ;;
+	nostarttls | 554 | silent | endless | flood | multiline | close | tlsdrop | badquit | ehlo421) ;;
 	*)
-		_smtplab_err "smtplab_script_start: unknown mode '$mode' (nostarttls 554 silent endless flood multiline close)"
+		_smtplab_err "smtplab_script_start: unknown mode '$mode' (nostarttls 554 silent endless flood multiline close tlsdrop badquit ehlo421)"
 		return 1
 		;;
 	esac
