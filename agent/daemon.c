@@ -332,9 +332,7 @@ static void agentd_probes_free(agentd_probes **p_p)
 static bool agentd_probes_start(agentd *a, agentd_run *r)
 {
     const check_t *c = r->check;
-    size_t res = 0;
-    while (res < check_resolver_count(c) && strcmp(check_resolver_kind(c, res), "auth") == 0)
-        res++;
+    size_t res = smtpcheck_resolver(c);
     smtpcheck_target t[SMTPCHECK_TARGETS_MAX];
     size_t n = smtpcheck_targets(c, res, t, SMTPCHECK_TARGETS_MAX);
     if (n == 0)

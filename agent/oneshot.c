@@ -507,9 +507,7 @@ static void oneshot_smtp_done(void *arg, const proto_smtp *result)
  * "auth", and add the SMTP findings. */
 static void oneshot_smtp(const oneshot_opts *o, const check_t *c, oneshot_out *out, arena_t *arena)
 {
-    size_t r = 0;
-    while (r < check_resolver_count(c) && strcmp(check_resolver_kind(c, r), "auth") == 0)
-        r++;
+    size_t r = smtpcheck_resolver(c);
     smtpcheck_target t[SMTPCHECK_TARGETS_MAX];
     size_t n = smtpcheck_targets(c, r, t, SMTPCHECK_TARGETS_MAX);
     if (n == 0)

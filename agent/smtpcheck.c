@@ -68,6 +68,14 @@ static int mx_cmp(const void *a, const void *b)
     return (x->pref > y->pref) - (x->pref < y->pref);
 }
 
+size_t smtpcheck_resolver(const check_t *c)
+{
+    size_t r = 0;
+    while (r < check_resolver_count(c) && strcmp(check_resolver_kind(c, r), "auth") == 0)
+        r++;
+    return r;
+}
+
 size_t smtpcheck_targets(const check_t *c, size_t r, smtpcheck_target *out, size_t max)
 {
     if (r >= check_resolver_count(c))

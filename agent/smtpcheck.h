@@ -27,6 +27,10 @@ typedef struct smtpcheck_target {
     char addr[64];  /* address text */
 } smtpcheck_target;
 
+/* The resolver whose answers name the targets: the check's first that is
+ * not "auth" (an index; check_resolver_count() when there is none). */
+size_t smtpcheck_resolver(const check_t *c);
+
 /*
  * The MX addresses of a finished mail check at its resolver number r, into
  * out[max]; returns how many (MX hosts in preference order, A before AAAA).

@@ -68,8 +68,7 @@ say "the lab: NSD ns1 ns2 on 198.18.0.1-2; regions europe, america, asia: a name
 lab_start "$lab" >/dev/null || exit 1
 ip addr add "$COORD/32" dev lo || exit 1
 for ns in eu us ap; do
-	printf 'nameserver %s\n' "$(. "$lab/run/lab.env" && eval echo "\$VANTAGE_LAB_ADDR_r_$ns")" \
-		>"$W/resolv-$ns.conf"
+	printf 'nameserver %s\n' "$(lab_addr "$lab" "r-$ns")" >"$W/resolv-$ns.conf"
 done
 printf '\n$ ip -n <region> route   (a region has a route to the lab host and nothing else)\n'
 for ns in eu us ap; do

@@ -169,6 +169,14 @@ _lab_in_ns() {
 	fi
 }
 
+# lab_addr DIR NAME: an instance's first address (as on its addr= line).
+lab_addr() {
+	local dir
+	dir=$(_lab_absdir "$1") || return 1
+	_lab_load "$dir" || return 1
+	_lab_addrs "$dir" "$2" | awk '{ print $1 }'
+}
+
 # lab_host DIR NETNS RESOLV_CONF CMD...: run CMD as a host of the lab's
 # namespace NETNS ("-" for the lab's own) whose /etc/resolv.conf is
 # RESOLV_CONF: bind-mounted in a mount namespace of CMD's own, so the

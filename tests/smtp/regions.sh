@@ -43,18 +43,12 @@ trap 'cleanup; trap - EXIT; exit 143' INT TERM HUP
 lab_init "$lab" >/dev/null || exit 1
 cp "$here/zones/"*.zone "$lab/zones/"
 cp "$root/tests/demo/lab.test.zone" "$lab/zones/lab.test.zone"
-cat >"$lab/lab.conf" <<C
-netns eu
-netns us
-netns ap
-veth link-eu a=- a_addr=198.18.1.1/24 b=eu b_addr=198.18.1.2/24 b_route=198.18.0.0/24
-veth link-us a=- a_addr=198.18.2.1/24 b=us b_addr=198.18.2.2/24 b_route=198.18.0.0/24
-veth link-ap a=- a_addr=198.18.3.1/24 b=ap b_addr=198.18.3.2/24 b_route=198.18.0.0/24
-nsd ns1 addr=198.18.0.1 zones=lab.test,smtp.test,0.18.198.in-addr.arpa
-unbound r-eu addr=198.18.1.2 netns=eu auth=ns1
-unbound r-us addr=198.18.2.2 netns=us auth=ns1
-unbound r-ap addr=198.18.3.2 netns=ap auth=ns1
-C
+# The demo's three regions (namespaces, links, their unbound caches), with
+# an NSD of this test's own.
+{
+	grep -E '^(netns|veth|unbound) ' "$root/tests/demo/lab.conf" | sed 's/ auth=ns[12]/ auth=ns1/'
+	echo "nsd ns1 addr=198.18.0.1 zones=lab.test,smtp.test,0.18.198.in-addr.arpa"
+} >"$lab/lab.conf"
 # mx-good's IPv6 address has no route from the regions: this test's copy
 # of the zone has no AAAA for it
 sed -i '/^mx-good .*AAAA/d' "$lab/zones/smtp.test.zone"
@@ -85,7 +79,7 @@ interval = 2s
 C
 for a in eu-1:eu us-1:us ap-1:ap; do
 	ns=${a#*:} a=${a%:*}
-	printf 'nameserver 198.18.%s.2\n' "$(case $ns in eu) echo 1 ;; us) echo 2 ;; ap) echo 3 ;; esac)" >"$W/resolv-$ns.conf"
+	printf 'nameserver %s\n' "$(lab_addr "$lab" "r-$ns")" >"$W/resolv-$ns.conf"
 	vt_agent_conf "$W" "$a" "tcp://$COORD:7400" "[resolvers]" "timeout = 500ms" \
 		"[smtp]" "helo = $a.probe.lab.test" "timeout = 1s" "ca_file = $ca" "min_interval = 3s"
 done
