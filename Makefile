@@ -137,7 +137,7 @@ lab-test: $(PROGS) $(BUILD)/tests/evil
 # (FUZZ_TIME seconds) from the seed corpus in tests/fuzz/corpus/NAME.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
-FUZZ_SRC   := $(COMMON_SRC) $(PROTO_SRC) agent/answer.c
+FUZZ_SRC   := $(COMMON_SRC) $(PROTO_SRC) agent/answer.c agent/smtp.c agent/findings.c
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -I. -DVANTAGE_VERSION='"$(VERSION)"' \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
