@@ -23,6 +23,8 @@
 : "${LAB_PIDNS:=1}"
 
 # --- small helpers ---------------------------------------------------------
+# tests/smtp/smtplab.sh (and some test scripts) use _lab_now_ms, _lab_absdir
+# and _lab_is_ipv6 too.
 
 _lab_err() {
 	echo "lab: $*" >&2
@@ -36,20 +38,6 @@ _lab_now_ms() {
 # _lab_absdir DIR: absolute path of an existing folder.
 _lab_absdir() {
 	(cd "$1" 2>/dev/null && pwd -P)
-}
-
-# _lab_alive PID: the process exists and is not a zombie. Daemons whose
-# parent is gone are reparented to PID 1, which may reap them late.
-_lab_alive() {
-	local st
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
-# _lab_cmdline PID: the command line with spaces for NULs.
-_lab_cmdline() {
-	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"
 }
 
 # _lab_is_ipv6 ADDR
@@ -72,14 +60,31 @@ _lab_sanitize() {
 	printf '%s' "$1" | tr -c 'A-Za-z0-9_' '_'
 }
 
-# _lab_wait_dead PID...: wait up to LAB_TIMEOUT s for every PID to end.
-_lab_wait_dead() {
+# --- processes -------------------------------------------------------------
+# Public: tests/smtp/smtplab.sh stops its servers with these too.
+
+# lab_alive PID: the process exists and is not a zombie. Daemons whose
+# parent is gone are reparented to PID 1, which may reap them late.
+lab_alive() {
+	local st
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# lab_cmdline PID: the command line with spaces for NULs.
+lab_cmdline() {
+	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"
+}
+
+# lab_wait_dead PID...: wait up to LAB_TIMEOUT s for every PID to end.
+lab_wait_dead() {
 	local deadline p left
 	deadline=$(($(_lab_now_ms) + LAB_TIMEOUT * 1000))
 	while :; do
 		left=""
 		for p in "$@"; do
-			_lab_alive "$p" && left="$left $p"
+			lab_alive "$p" && left="$left $p"
 		done
 		[ -z "$left" ] && return 0
 		[ "$(_lab_now_ms)" -ge "$deadline" ] && break
@@ -87,6 +92,24 @@ _lab_wait_dead() {
 	done
 	echo "$left"
 	return 1
+}
+
+# lab_kill_wait PID...: TERM, wait, then KILL what is left.
+lab_kill_wait() {
+	local left
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null
+	if ! left=$(lab_wait_dead "$@"); then
+		echo "lab: still running after ${LAB_TIMEOUT}s, killing:$left" >&2
+		# shellcheck disable=SC2086
+		kill -KILL $left 2>/dev/null
+		# shellcheck disable=SC2086
+		lab_wait_dead $left >/dev/null || {
+			_lab_err "processes will not die:$left"
+			return 1
+		}
+	fi
+	return 0
 }
 
 # --- lab.conf ----------------------------------------------------------------
@@ -747,8 +770,8 @@ _lab_pid() {
 	local p
 	p=$(cat "$1/run/$2/pid" 2>/dev/null) || return 1
 	p=$(echo "$p" | head -n 1 | tr -cd '0-9')
-	_lab_alive "$p" || return 1
-	case $(_lab_cmdline "$p") in
+	lab_alive "$p" || return 1
+	case $(lab_cmdline "$p") in
 	*"$1/run/$2/"*) echo "$p" ;;
 	*) return 1 ;;
 	esac
@@ -796,8 +819,8 @@ lab_procs() {
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		[ "$p" = "$$" ] && continue
-		case $(_lab_cmdline "$p") in
-		*"$dir/run/"*) _lab_alive "$p" && echo "$p" ;;
+		case $(lab_cmdline "$p") in
+		*"$dir/run/"*) lab_alive "$p" && echo "$p" ;;
 		esac
 	done
 	return 0
@@ -1004,24 +1027,6 @@ _lab_write_env() {
 	} >"$dir/run/lab.env"
 }
 
-# _lab_kill_wait PID...: TERM, wait, then KILL what is left.
-_lab_kill_wait() {
-	local left
-	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
-	if ! left=$(_lab_wait_dead "$@"); then
-		echo "lab: still running after ${LAB_TIMEOUT}s, killing:$left" >&2
-		# shellcheck disable=SC2086
-		kill -KILL $left 2>/dev/null
-		# shellcheck disable=SC2086
-		_lab_wait_dead $left >/dev/null || {
-			_lab_err "processes will not die:$left"
-			return 1
-		}
-	fi
-	return 0
-}
-
 # lab_stop_instance DIR NAME: stop one instance by its pid file.
 lab_stop_instance() {
 	local dir p rc
@@ -1029,12 +1034,12 @@ lab_stop_instance() {
 	_lab_load "$dir" || return 1
 	rc=0
 	if p=$(_lab_pid "$dir" "$2"); then
-		_lab_kill_wait "$p" || rc=1
+		lab_kill_wait "$p" || rc=1
 	fi
 	# NSD's children, should one outlive the main process.
 	# shellcheck disable=SC2046
-	_lab_kill_wait $(lab_procs "$dir" | while read -r p; do
-		case $(_lab_cmdline "$p") in *"$dir/run/$2/"*) echo "$p" ;; esac
+	lab_kill_wait $(lab_procs "$dir" | while read -r p; do
+		case $(lab_cmdline "$p") in *"$dir/run/$2/"*) echo "$p" ;; esac
 	done) || rc=1
 	rm -f "$dir/run/$2/pid"
 	return $rc
@@ -1079,9 +1084,9 @@ lab_stop() {
 		p=$(_lab_pid "$dir" "$n") && pids="$pids $p"
 	done
 	# shellcheck disable=SC2086
-	_lab_kill_wait $pids || rc=1
+	lab_kill_wait $pids || rc=1
 	# shellcheck disable=SC2046
-	_lab_kill_wait $(lab_procs "$dir") || rc=1
+	lab_kill_wait $(lab_procs "$dir") || rc=1
 	rm -f "$dir"/run/*/pid
 	if [ -f "$dir/run/veth.list" ]; then
 		while read -r n; do

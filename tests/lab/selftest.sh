@@ -16,6 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 LAB_HOME=$here
 # shellcheck source=lab.sh
 . "$here/lab.sh"
+# shellcheck source=../lib/harness.sh
+. "$here/../lib/harness.sh" # for vt_running; the ok below replaces its ok
 lab_netns_enter "$here/selftest.sh" "$@" || exit 1
 
 t_start=$(_lab_now_ms)
@@ -264,14 +266,7 @@ t0=$(ms)
 lab_stop "$lab" && ok "lab_stop in $(($(ms) - t0)) ms" || fail "lab_stop"
 left=$(lab_procs "$lab")
 [ -z "$left" ] && ok "no lab process left" || fail "lab processes left: $left"
-left=""
-for p in /proc/[0-9]*; do
-	p=${p#/proc/}
-	_lab_alive "$p" || continue
-	case $(_lab_cmdline "$p") in
-	nsd* | */nsd* | unbound* | */unbound* | perl*"$lab"*) left="$left $p:$(_lab_cmdline "$p")" ;;
-	esac
-done
+left=$(vt_running 'nsd*' '*/nsd*' 'unbound*' '*/unbound*' "perl*$lab*")
 [ -z "$left" ] && ok "no nsd, unbound or dropper process in this PID namespace" || fail "still running:$left"
 if ip netns list 2>/dev/null | grep -q "vlab-$labid"; then
 	fail "lab network namespace left: $(ip netns list | grep "vlab-$labid")"

@@ -379,10 +379,10 @@ done
 wait $mpids
 el=$(($(ms) - t))
 n_ok=$(cat "$tmp"/multi.[0-9] | grep -c '^quit 221')
-if [ "$n_ok" = 3 ] && _smtplab_alive "$held"; then
+if [ "$n_ok" = 3 ] && lab_alive "$held"; then
 	ok "multiline: 3 clients served at once in $el ms while a fourth holds its connection"
 else
-	bad "multiline: $n_ok of 3 clients served in $el ms, held client alive: $(_smtplab_alive "$held" && echo yes || echo no)"
+	bad "multiline: $n_ok of 3 clients served in $el ms, held client alive: $(lab_alive "$held" && echo yes || echo no)"
 fi
 wait "$held"
 expect "multiline: the held client is served too" "$(cat "$tmp/multi.held")" "^greeting 220 3 " "^quit 221"
@@ -479,19 +479,9 @@ left=$(smtplab_procs "$tmp")
 [ -z "$left" ] && ok "no server process left" || bad "left: $left"
 # In our own PID namespace (LAB_PIDNS=1) no exim at all may be left; in the
 # host's, other exims may run: only ours count.
-left=""
-for p in /proc/[0-9]*; do
-	p=${p#/proc/}
-	[ "$p" = "$$" ] && continue
-	_smtplab_alive "$p" || continue
-	c=$(_smtplab_cmdline "$p")
-	case $c in
-	*"$tmp"*) ;;
-	exim* | */exim*) [ -n "${VANTAGE_LAB_MNTNS:-}" ] || continue ;;
-	*) continue ;;
-	esac
-	left="$left $p:$(echo "$c" | cut -c 1-60)"
-done
+set -- "*$tmp*"
+[ -n "${VANTAGE_LAB_MNTNS:-}" ] && set -- "$@" 'exim*' '*/exim*'
+left=$(vt_running "$@")
 [ -z "$left" ] && ok "no exim and nothing naming $tmp left running" || bad "still running:$left"
 lst=$(ss -Hltn; ip netns exec "$OPEN" ss -Hltn; ip netns exec "$BLOCKED" ss -Hltn)
 [ -z "$lst" ] && ok "no listening socket left in any namespace" || bad "listening: $lst"

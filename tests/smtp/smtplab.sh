@@ -6,6 +6,7 @@
 # misbehave in chosen ways, and a firewall rule (nftables) that blocks
 # outbound port 25 in a namespace. See tests/smtp/README.md.
 #
+#   . tests/lab/lab.sh            # first: smtplab uses its process helpers
 #   . tests/smtp/smtplab.sh       # a library of smtplab_* functions (sh, bash)
 #
 # Needs: exim4 (exim4-daemon-light), openssl, nft (nftables), ip and ss
@@ -24,8 +25,16 @@
 #   script: DIR/server.pl (the server), DIR/smtp.log (every line received
 #           and sent, see smtplab_script_start)
 
-# Seconds to wait for a server to start or stop.
-: "${SMTPLAB_TIMEOUT:=10}"
+# lab.sh's lab_alive, lab_cmdline and lab_kill_wait (and a few of its
+# small helpers) serve here too: source lab.sh first.
+if ! command -v lab_kill_wait >/dev/null 2>&1; then
+	echo "smtplab: source tests/lab/lab.sh before smtplab.sh (it uses lab.sh's process helpers)" >&2
+	# shellcheck disable=SC2317 # exit: when run, not sourced
+	return 1 2>/dev/null || exit 1
+fi
+
+# Seconds to wait for a server to start or stop (lab.sh's LAB_TIMEOUT unless set).
+: "${SMTPLAB_TIMEOUT:=$LAB_TIMEOUT}"
 # The SMTP port servers listen on and smtplab_block25 blocks.
 : "${SMTPLAB_PORT:=25}"
 # Seconds a scripted server's connection may last before the server drops it
@@ -41,15 +50,6 @@ _smtplab_err() {
 	return 1
 }
 
-_smtplab_now_ms() {
-	date +%s%3N
-}
-
-# _smtplab_absdir DIR: absolute path of an existing folder.
-_smtplab_absdir() {
-	(cd "$1" 2>/dev/null && pwd -P)
-}
-
 # _smtplab_mkdir DIR: create DIR (and parents) and print its absolute path;
 # paths with white space are refused (they end up in configuration files).
 _smtplab_mkdir() {
@@ -59,33 +59,13 @@ _smtplab_mkdir() {
 		return 1
 	}
 	mkdir -p "$1" || return 1
-	d=$(_smtplab_absdir "$1") || return 1
+	d=$(_lab_absdir "$1") || return 1
 	case $d in *[[:space:]]*)
 		_smtplab_err "folder path must not contain white space: $d"
 		return 1
 		;;
 	esac
 	echo "$d"
-}
-
-# _smtplab_alive PID: the process exists and is not a zombie (a dead server
-# stays a zombie until its parent, maybe PID 1, reaps it; kill -0 succeeds
-# on a zombie, so read the state field).
-_smtplab_alive() {
-	local st
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
-# _smtplab_cmdline PID: the command line with spaces for NULs.
-_smtplab_cmdline() {
-	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"
-}
-
-_smtplab_is_ipv6() {
-	case $1 in *:*) return 0 ;; esac
-	return 1
 }
 
 # _smtplab_check_addr ADDR: an IPv4 or IPv6 literal, nothing else.
@@ -150,7 +130,7 @@ _smtplab_ensure_addr() {
 	_smtplab_in_ns "$ns" ip link set lo up || return 1
 	case $a in 127.* | ::1) return 0 ;; esac
 	_smtplab_has_addr "$ns" "$a" && return 0
-	if _smtplab_is_ipv6 "$a"; then
+	if _lab_is_ipv6 "$a"; then
 		_smtplab_in_ns "$ns" ip -6 addr add "$a/128" dev lo nodad 2>/dev/null
 	else
 		_smtplab_in_ns "$ns" ip addr add "$a/32" dev lo 2>/dev/null
@@ -170,7 +150,7 @@ _smtplab_has_addr() {
 # _smtplab_listening NETNS ADDR PORT: something listens on ADDR:PORT there.
 _smtplab_listening() {
 	local want
-	if _smtplab_is_ipv6 "$2"; then want="[$2]:$3"; else want="$2:$3"; fi
+	if _lab_is_ipv6 "$2"; then want="[$2]:$3"; else want="$2:$3"; fi
 	_smtplab_in_ns "$1" ss -Hltn 2>/dev/null | awk -v w="$want" '$4 == w { f = 1 } END { exit !f }'
 }
 
@@ -179,8 +159,8 @@ _smtplab_listening() {
 _smtplab_pid() {
 	local p
 	p=$(head -n 1 "$1/smtplab.pid" 2>/dev/null | tr -cd '0-9')
-	_smtplab_alive "$p" || return 1
-	case $(_smtplab_cmdline "$p") in
+	lab_alive "$p" || return 1
+	case $(lab_cmdline "$p") in
 	*"$1/"*) echo "$p" ;;
 	*) return 1 ;;
 	esac
@@ -199,7 +179,7 @@ _smtplab_procs() {
 		comm=""
 		read -r comm 2>/dev/null <"/proc/$p/comm" || continue
 		case $comm in exim4 | exim | perl) ;; *) continue ;; esac
-		c=$(_smtplab_cmdline "$p")
+		c=$(lab_cmdline "$p")
 		case $c in
 		*"$1/"*) ;;
 		*) continue ;;
@@ -209,52 +189,23 @@ _smtplab_procs() {
 		perl | */perl) case $c in *"/server.pl "*) ;; *) continue ;; esac ;;
 		*) continue ;;
 		esac
-		_smtplab_alive "$p" && echo "$p"
+		lab_alive "$p" && echo "$p"
 	done
 	return 0
 }
 
-# _smtplab_wait_dead PID...: wait up to SMTPLAB_TIMEOUT s for every PID to
-# end; prints those still alive and fails if any.
-_smtplab_wait_dead() {
-	local deadline p left
-	deadline=$(($(_smtplab_now_ms) + SMTPLAB_TIMEOUT * 1000))
-	while :; do
-		left=""
-		for p in "$@"; do
-			_smtplab_alive "$p" && left="$left $p"
-		done
-		[ -z "$left" ] && return 0
-		[ "$(_smtplab_now_ms)" -ge "$deadline" ] && break
-		sleep 0.02
-	done
-	echo "$left"
-	return 1
-}
-
-# _smtplab_kill_wait PID...: TERM, wait, KILL what is left.
+# _smtplab_kill_wait PID...: lab_kill_wait, waiting up to SMTPLAB_TIMEOUT s.
 _smtplab_kill_wait() {
-	local left
-	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
-	if ! left=$(_smtplab_wait_dead "$@"); then
-		echo "smtplab: still running after ${SMTPLAB_TIMEOUT}s, killing:$left" >&2
-		# shellcheck disable=SC2086
-		kill -KILL $left 2>/dev/null
-		# shellcheck disable=SC2086
-		_smtplab_wait_dead $left >/dev/null || {
-			_smtplab_err "processes will not die:$left"
-			return 1
-		}
-	fi
-	return 0
+	local LAB_TIMEOUT
+	LAB_TIMEOUT=$SMTPLAB_TIMEOUT
+	lab_kill_wait "$@"
 }
 
 # _smtplab_stop_dir DIR: stop the server of DIR (pid file first, so it can
 # end its children itself, then any straggler) and wait until all are gone.
 _smtplab_stop_dir() {
 	local d p rc
-	d=$(_smtplab_absdir "$1") || return 0
+	d=$(_lab_absdir "$1") || return 0
 	rc=0
 	if p=$(_smtplab_pid "$d"); then
 		_smtplab_kill_wait "$p" || rc=1
@@ -366,7 +317,7 @@ EOF
 # CA (openssl ca keeps a database).
 smtplab_cert() {
 	local d names state first san base start end ku nk
-	d=$(_smtplab_absdir "${1:-}") || {
+	d=$(_lab_absdir "${1:-}") || {
 		_smtplab_err "smtplab_cert: no CA folder '${1:-}'"
 		return 1
 	}
@@ -531,9 +482,9 @@ EOF
 	echo "$p" >"$d/smtplab.pid"
 	# Ready: the daemon logged that it listens (it does so after listen()),
 	# and the socket is there.
-	deadline=$(($(_smtplab_now_ms) + SMTPLAB_TIMEOUT * 1000))
+	deadline=$(($(_lab_now_ms) + SMTPLAB_TIMEOUT * 1000))
 	while :; do
-		if ! _smtplab_alive "$p"; then
+		if ! lab_alive "$p"; then
 			cat "$d/stderr" "$d/log/paniclog" 2>/dev/null >&2
 			tail -n 5 "$d/log/mainlog" >&2 2>/dev/null
 			rm -f "$d/smtplab.pid"
@@ -544,7 +495,7 @@ EOF
 			_smtplab_listening "$ns" "$addr" "$SMTPLAB_PORT"; then
 			return 0
 		fi
-		if [ "$(_smtplab_now_ms)" -ge "$deadline" ]; then
+		if [ "$(_lab_now_ms)" -ge "$deadline" ]; then
 			_smtplab_err "smtplab_mta_start: exim for $addr not listening after ${SMTPLAB_TIMEOUT}s"
 			_smtplab_stop_dir "$d"
 			return 1
@@ -830,7 +781,7 @@ smtplab_unblock25() {
 # command line), and wait until all have exited.
 smtplab_stop_all() {
 	local d f p pids rc
-	d=$(_smtplab_absdir "${1:-}") || return 0
+	d=$(_lab_absdir "${1:-}") || return 0
 	rc=0
 	# Every server at once (TERM to all, then one wait), then the stragglers.
 	pids=""
@@ -852,6 +803,6 @@ EOF
 # below, one a line: empty once smtplab_stop_all DIR is done.
 smtplab_procs() {
 	local d
-	d=$(_smtplab_absdir "${1:-}") || return 0
+	d=$(_lab_absdir "${1:-}") || return 0
 	_smtplab_procs "$d"
 }

@@ -13,69 +13,23 @@ LAB_HOME=$ROOT/tests/lab
 lab_netns_enter "$0" "$@" || exit 1
 BIN=${VANTAGE_BIN:-$ROOT/bin}
 
-top=$(mktemp -d /tmp/vantage-track.XXXXXX)
-lab="$top/lab"
-W="$top/w"
-mkdir -p "$lab" "$W/agents"
-vt_private_bins "$W"
-lab_init "$lab" >/dev/null
-cat >"$lab/lab.conf" <<'CONF'
+vt_lab track <<'CONF'
 nsd ns1 addr=127.0.10.1,fd00:127:10::1 nsid=ns1-lab zones=lab.test,good.test,prop.test
 nsd ns2 addr=127.0.10.2,fd00:127:10::2 nsid=ns2-lab zones=lab.test,good.test,prop.test
 unbound r1 addr=127.0.20.1 auth=ns1
 unbound r2 addr=127.0.20.2 auth=ns1
 unbound r3 addr=127.0.20.3 auth=ns2
 CONF
-pids=""
-cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	lab_stop "$lab" >/dev/null 2>&1
-	[ "$fails" = 0 ] && rm -rf "$top"
-}
-trap cleanup EXIT INT TERM
-lab_start "$lab" >/dev/null || exit 1
-ip addr add 127.0.40.1/32 dev lo 2>/dev/null
 
 vt_keys "$W" region1:reg1 region2:reg2 region3:reg3
 for i in 1 2 3; do
-	a=region$i
-	cat >"$W/$a.conf" <<C
-[agent]
-id = $a
-region = reg$i
-key = $W/$a.key
-state_dir = $W/state-$a
-log_level = debug
-[coordinator]
-endpoint = tcp://127.0.40.1:7400
-pubkey = $(cat "$W/coord.key.pub")
-[resolvers]
-local = 127.0.20.$i
-timeout = 500ms
-C
+	vt_agent_conf "$W" region$i tcp://127.0.40.1:7400 "log_level = debug" \
+		"[resolvers]" "local = 127.0.20.$i" "timeout = 500ms"
 done
-cat >"$W/coord.conf" <<C
-[coordinator]
-listen = tcp://127.0.40.1:7400
-key = $W/coord.key
-allowlist = $W/agents
-control = ipc://$W/control.sock
-store = $W/vantage.db
-heartbeat = 1s
-log_level = debug
-C
-CTL="$BIN/vantagectl -s ipc://$W/control.sock"
-"$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
-pids="$pids $!"
-for _ in $(seq 50); do [ -S "$W/control.sock" ] && break; sleep 0.1; done
-for i in 1 2 3; do
-	"$BIN/vantage-agent" -c "$W/region$i.conf" 2>"$W/region$i.log" &
-	pids="$pids $!"
-done
-up() { [ "$($CTL agents --json | jq '[.agents[] | select(.state == "up")] | length')" = 3 ]; }
-n=0
-while ! up && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-check "three regions up" up
+vt_coord_conf "$W" tcp://127.0.40.1:7400 "log_level = debug"
+vt_coord_start "$W"
+for i in 1 2 3; do vt_agent_start "$W" region$i; done
+check "three regions up" wait_for 10 vt_agents_up 3
 
 # Prime the three caches a second apart: each holds the old MX (TTL 4 s)
 # and will let it go at its own moment.

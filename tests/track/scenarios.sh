@@ -18,79 +18,25 @@ LAB_HOME=$ROOT/tests/lab
 lab_netns_enter "$0" "$@" || exit 1
 BIN=${VANTAGE_BIN:-$ROOT/bin}
 
-top=$(mktemp -d /tmp/vantage-scen.XXXXXX)
-lab="$top/lab"
-W="$top/w"
-mkdir -p "$lab" "$W/agents"
-vt_private_bins "$W"
-lab_init "$lab" >/dev/null
-cat >"$lab/lab.conf" <<'CONF'
+vt_lab scen <<'CONF'
 nsd ns1 addr=127.0.10.1,fd00:127:10::1 nsid=ns1-lab zones=lab.test,good.test,prop.test,split.test:split.test.a.zone
 nsd ns2 addr=127.0.10.2,fd00:127:10::2 nsid=ns2-lab zones=lab.test,good.test,prop.test,split.test:split.test.b.zone
 unbound r1 addr=127.0.20.1 auth=ns1
 unbound r2 addr=127.0.20.2 auth=ns1
 unbound r3 addr=127.0.20.3 auth=ns2
 CONF
-pids=""
-cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	lab_stop "$lab" >/dev/null 2>&1
-	[ "$fails" = 0 ] && rm -rf "$top"
-}
-trap cleanup EXIT INT TERM
-lab_start "$lab" >/dev/null || exit 1
-ip addr add 127.0.40.1/32 dev lo 2>/dev/null
 
 vt_keys "$W" region1:reg1 region2:reg2 region3:reg3
 for i in 1 2 3; do
-	a=region$i
-	cat >"$W/$a.conf" <<C
-[agent]
-id = $a
-region = reg$i
-key = $W/$a.key
-state_dir = $W/state-$a
-[coordinator]
-endpoint = tcp://127.0.40.1:7400
-pubkey = $(cat "$W/coord.key.pub")
-[resolvers]
-local = 127.0.20.$i
-timeout = 500ms
-rate = 50
-C
+	vt_agent_conf "$W" region$i tcp://127.0.40.1:7400 \
+		"[resolvers]" "local = 127.0.20.$i" "timeout = 500ms" "rate = 50"
 done
-cat >"$W/coord.conf" <<C
-[coordinator]
-listen = tcp://127.0.40.1:7400
-key = $W/coord.key
-allowlist = $W/agents
-control = ipc://$W/control.sock
-store = $W/vantage.db
-heartbeat = 1s
-[monitor prop]
-name = prop.test
-types = MX
-resolvers = local auth
-interval = 1s
-[monitor newname]
-name = new.prop.test
-types = A
-resolvers = local auth
-interval = 1s
-[monitor split]
-name = split.test
-types = MX
-resolvers = local auth
-interval = 1s
-C
-CTL="$BIN/vantagectl -s ipc://$W/control.sock"
-"$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
-pids="$pids $!"
-for _ in $(seq 50); do [ -S "$W/control.sock" ] && break; sleep 0.1; done
-for i in 1 2 3; do
-	"$BIN/vantage-agent" -c "$W/region$i.conf" 2>"$W/region$i.log" &
-	pids="$pids $!"
-done
+vt_coord_conf "$W" tcp://127.0.40.1:7400 \
+	"[monitor prop]" "name = prop.test" "types = MX" "resolvers = local auth" "interval = 1s" \
+	"[monitor newname]" "name = new.prop.test" "types = A" "resolvers = local auth" "interval = 1s" \
+	"[monitor split]" "name = split.test" "types = MX" "resolvers = local auth" "interval = 1s"
+vt_coord_start "$W"
+for i in 1 2 3; do vt_agent_start "$W" region$i; done
 
 state_of() { # state_of NAME TYPE -> the state word
 	$CTL diff "$1" "$2" --json 2>/dev/null | jq -r .state
