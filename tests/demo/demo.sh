@@ -77,14 +77,8 @@ done
 
 say "keys, a coordinator on the lab host, an agent in each region"
 vt_keys "$W" eu-1:europe us-1:america ap-1:asia >/dev/null
-cat >"$W/coord.conf" <<C
-[coordinator]
-listen = tcp://$COORD:7400
-key = $W/coord.key
-allowlist = $W/agents
-control = ipc://$W/control.sock
-store = $W/vantage.db
-heartbeat = 1s
+vt_coord_conf "$W" "tcp://$COORD:7400" "$(
+	cat <<C
 [monitor good-mail]
 name = good.test
 profile = mail
@@ -96,22 +90,18 @@ types = MX
 resolvers = local auth
 interval = 5s
 C
+)"
 for a in eu-1 us-1 ap-1; do
 	vt_agent_conf "$W" "$a" "tcp://$COORD:7400" "[resolvers]" \
 		"# local = system: this host's /etc/resolv.conf, i.e. the region's unbound" \
 		"timeout = 500ms"
 done
-"$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
-pids="$pids $!"
-wait_for 5 test -S "$W/control.sock"
+vt_coord_start "$W"
 for a in eu-1:eu us-1:us ap-1:ap; do
-	in_region "${a#*:}" "$BIN/vantage-agent" -c "$W/${a%:*}.conf" 2>"$W/${a%:*}.log" &
-	pids="$pids $!"
+	vt_agent_start "$W" "${a%:*}" in_region "${a#*:}"
 done
-CTL="$BIN/vantagectl -s ipc://$W/control.sock"
 echo "(vantagectl below talks to the coordinator over ipc://$W/control.sock)"
-up() { [ "$($CTL agents --json | jq '[.agents[] | select(.state == "up")] | length')" = 3 ]; }
-wait_for 15 up || {
+wait_for 15 vt_agents_up 3 || {
 	echo "the agents did not come up; their logs:" >&2
 	tail -n 5 "$W"/*-1.log >&2
 	exit 1

@@ -62,14 +62,8 @@ smtplab_mta_start "$S/good" "" 198.18.0.25 mx-good.smtp.test $(smtplab_cert "$S/
 	exit 1
 
 vt_keys "$W" eu-1:europe us-1:america ap-1:asia >/dev/null
-cat >"$W/coord.conf" <<C
-[coordinator]
-listen = tcp://$COORD:7400
-key = $W/coord.key
-allowlist = $W/agents
-control = ipc://$W/control.sock
-store = $W/vantage.db
-heartbeat = 1s
+vt_coord_conf "$W" "tcp://$COORD:7400" "$(
+	cat <<C
 [monitor mail]
 name = ok.smtp.test
 profile = mail
@@ -77,23 +71,18 @@ smtp = yes
 resolvers = local
 interval = 2s
 C
+)"
 for a in eu-1:eu us-1:us ap-1:ap; do
 	ns=${a#*:} a=${a%:*}
 	printf 'nameserver %s\n' "$(lab_addr "$lab" "r-$ns")" >"$W/resolv-$ns.conf"
 	vt_agent_conf "$W" "$a" "tcp://$COORD:7400" "[resolvers]" "timeout = 500ms" \
 		"[smtp]" "helo = $a.probe.lab.test" "timeout = 1s" "ca_file = $ca" "min_interval = 3s"
 done
-"$BIN/vantage-coord" -c "$W/coord.conf" 2>"$W/coord.log" &
-pids="$pids $!"
-wait_for 5 test -S "$W/control.sock"
+vt_coord_start "$W"
 for a in eu-1:eu us-1:us ap-1:ap; do
-	lab_host "$lab" "${a#*:}" "$W/resolv-${a#*:}.conf" "$BIN/vantage-agent" -c "$W/${a%:*}.conf" \
-		2>"$W/${a%:*}.log" &
-	pids="$pids $!"
+	vt_agent_start "$W" "${a%:*}" lab_host "$lab" "${a#*:}" "$W/resolv-${a#*:}.conf"
 done
-CTL="$BIN/vantagectl -s ipc://$W/control.sock"
-up() { [ "$($CTL agents --json | jq '[.agents[] | select(.state == "up")] | length')" = 3 ]; }
-check "three regions up" wait_for 15 up
+check "three regions up" wait_for 15 vt_agents_up 3
 
 smtplab_block25 "$(ns_real ap)" reject || exit 1
 smtplab_block25 "$(ns_real us)" drop || exit 1
