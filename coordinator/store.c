@@ -476,6 +476,56 @@ static int store_exec_stmt(store_t *s, sqlite3_stmt *st, const char *what, char 
     return 0;
 }
 
+/* What a store_row_fn returns. */
+enum {
+    STORE_ROW_FAIL = -1, /* stop: an error, err filled */
+    STORE_ROW_NEXT = 0,  /* go on with the next row */
+    STORE_ROW_STOP = 1,  /* stop: enough, not an error */
+};
+
+/* Take the row st stands on; returns a STORE_ROW_ value. */
+typedef int (*store_row_fn)(store_t *s, sqlite3_stmt *st, void *ctx, char *err, size_t errlen);
+
+/*
+ * Step the bound statement st through its rows, handing each to row, then
+ * reset it. STORE_ROW_NEXT when every row was taken, STORE_ROW_STOP when row
+ * stopped the walk, or STORE_ROW_FAIL with err filled (what names the query
+ * when SQLite fails).
+ */
+static int store_each(store_t *s, sqlite3_stmt *st, store_row_fn row, void *ctx, const char *what,
+                      char *err, size_t errlen)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int taken = row(s, st, ctx, err, errlen);
+        if (taken != STORE_ROW_NEXT) {
+            sqlite3_reset(st);
+            return taken;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        store_dberr(s, err, errlen, what);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_ROW_NEXT : STORE_ROW_FAIL;
+}
+
+/* A caller's callback and its context, as the ctx of a store_row_fn. */
+typedef struct store_caller {
+    union {
+        store_agent_fn agent;
+        store_obs_fn obs;
+        store_smtp_fn smtp;
+    } fn;      /* the one the walk's row function calls */
+    void *ctx; /* passed to it */
+} store_caller;
+
+/* store_each() for a public walk: 0 when done or stopped by the caller, -1 with err. */
+static int store_walk(store_t *s, sqlite3_stmt *st, store_row_fn row, store_caller *c,
+                      const char *what, char *err, size_t errlen)
+{
+    return store_each(s, st, row, c, what, err, errlen) == STORE_ROW_FAIL ? -1 : 0;
+}
+
 static int store_exec_id(store_t *s, store_sql_id id, const char *what, char *err, size_t errlen)
 {
     sqlite3_stmt *st = store_stmt(s, id, err, errlen);
@@ -805,6 +855,16 @@ static int store_missing(const store_t *s, const store_batch *b, const char *ite
                       item, idx, field);
 }
 
+/* Bind the columns every row of a batch starts with: id, agent, seq, index i, received_ms. */
+static void store_bind_origin(sqlite3_stmt *st, const store_batch *b, size_t i, int64_t id)
+{
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, b->agent_id);
+    store_bind_u64(st, 3, b->seq);
+    sqlite3_bind_int64(st, 4, (int64_t)i);
+    sqlite3_bind_int64(st, 5, b->received_ms);
+}
+
 /* Fingerprint of an answer: FNV-1a over rcode, failure class and RR set. */
 static int64_t store_answer(const proto_obs *o)
 {
@@ -903,11 +963,7 @@ static int store_put_obs(store_t *s, const store_batch *b, size_t i, int64_t id,
     const char *ede = store_ede_format(s, o->ede, o->n_ede);
     if (o->n_ede && !ede)
         return store_errf(s, err, errlen, "out of memory");
-    sqlite3_bind_int64(st, 1, id);
-    store_bind_text(st, 2, b->agent_id);
-    store_bind_u64(st, 3, b->seq);
-    sqlite3_bind_int64(st, 4, (int64_t)i);
-    sqlite3_bind_int64(st, 5, b->received_ms);
+    store_bind_origin(st, b, i, id);
     sqlite3_bind_int64(st, 6, o->t_ms);
     store_bind_text(st, 7, o->resolver);
     store_bind_text(st, 8, o->kind);
@@ -941,11 +997,7 @@ static int store_put_finding(store_t *s, const store_batch *b, size_t i, int64_t
     sqlite3_stmt *st = store_stmt(s, STORE_SQL_FIND_INSERT, err, errlen);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, id);
-    store_bind_text(st, 2, b->agent_id);
-    store_bind_u64(st, 3, b->seq);
-    sqlite3_bind_int64(st, 4, (int64_t)i);
-    sqlite3_bind_int64(st, 5, b->received_ms);
+    store_bind_origin(st, b, i, id);
     store_bind_text(st, 6, f->code);
     sqlite3_bind_int(st, 7, f->severity);
     store_bind_text(st, 8, f->name);
@@ -965,11 +1017,7 @@ static int store_put_smtp(store_t *s, const store_batch *b, size_t i, int64_t id
     sqlite3_stmt *st = store_stmt(s, STORE_SQL_SMTP_INSERT, err, errlen);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, id);
-    store_bind_text(st, 2, b->agent_id);
-    store_bind_u64(st, 3, b->seq);
-    sqlite3_bind_int64(st, 4, (int64_t)i);
-    sqlite3_bind_int64(st, 5, b->received_ms);
+    store_bind_origin(st, b, i, id);
     sqlite3_bind_int64(st, 6, p->t_ms);
     store_bind_text(st, 7, p->host);
     store_bind_text(st, 8, p->addr);
@@ -1132,102 +1180,125 @@ static bool store_dup(arena_t *arena, const char **dst)
     return *dst != NULL;
 }
 
-/* Read the n_obs observations of a batch into out->obs (arena). */
-static int store_get_obs(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
-                         arena_t *arena, proto_results *out, char *err, size_t errlen)
+/*
+ * Range statement id (reading or purging), bound to the rows of batch
+ * (agent, seq) with ids [first, first + n); NULL with err filled.
+ */
+static sqlite3_stmt *store_range_stmt(store_t *s, store_sql_id id, int64_t first, int64_t n,
+                                      const char *agent, uint64_t seq, char *err, size_t errlen)
 {
-    if (n == 0)
-        return 0;
-    sqlite3_stmt *st = store_stmt(s, STORE_SQL_OBS_RANGE, err, errlen);
+    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
     if (!st)
-        return -1;
-    if (!(out->obs = arena_calloc(arena, n, sizeof *out->obs)))
-        return store_errf(s, err, errlen, "out of memory");
+        return NULL;
     sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, (int64_t)n);
+    sqlite3_bind_int64(st, 2, n);
     store_bind_text(st, 3, agent);
     store_bind_u64(st, 4, seq);
-    int rc;
-    size_t i = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
-        store_obs row;
-        store_obs_read(st, &row);
-        proto_obs *o = &out->obs[i++];
-        *o = row.obs;
-        const char *ede = store_col_text(st, 18);
-        if (ede) {
-            size_t cap = store_ede_count(ede);
-            long got;
-            if (!(o->ede = arena_calloc(arena, cap, sizeof *o->ede)))
-                goto oom;
-            if ((got = store_ede_parse(ede, o->ede, cap)) < 0) {
-                sqlite3_reset(st);
-                return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": bad ede list \"%s\"",
-                                  agent, seq, ede);
-            }
-            o->n_ede = (size_t)got;
-        }
-        if (!store_dup(arena, &o->resolver) || !store_dup(arena, &o->kind) ||
-            !store_dup(arena, &o->server) || !store_dup(arena, &o->nsid) ||
-            !store_dup(arena, &o->qname) || !store_dup(arena, &o->rrset) ||
-            !store_dup(arena, &o->ede_text))
-            goto oom;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        store_dberr(s, err, errlen, "reading observations");
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    if (i != n)
-        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu observations found",
-                          agent, seq, i, n);
-    out->n_obs = n;
-    return 0;
-oom:
-    sqlite3_reset(st);
-    return store_errf(s, err, errlen, "out of memory");
+    return st;
 }
 
-static int store_get_findings(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
-                              arena_t *arena, proto_results *out, char *err, size_t errlen)
+typedef struct store_range store_range;
+
+/* Copy the row st stands on into row, a proto_ struct of r's kind; 0, or -1 with err. */
+typedef int (*store_fill_fn)(store_t *s, sqlite3_stmt *st, const store_range *r, void *row,
+                             char *err, size_t errlen);
+
+/* One kind of a batch's rows, as store_read_range() reads them back. */
+typedef struct store_kind {
+    store_sql_id sql;   /* its range statement */
+    size_t size;        /* bytes of one row: sizeof its proto_ struct */
+    store_fill_fn fill; /* one row of sql into one of those */
+    const char *what;   /* "reading ...", for SQLite's errors */
+    const char *noun;   /* what they are, plural, for the count's error */
+} store_kind;
+
+/* The rows of one kind of a batch being read back into an array in arena. */
+struct store_range {
+    const store_kind *kind; /* what they are */
+    const char *agent;      /* the batch's agent */
+    uint64_t seq;           /* the batch's seq */
+    arena_t *arena;         /* holds the array and the rows' strings */
+    char *rows;             /* the array: n rows of kind->size bytes */
+    size_t n;               /* rows the batch has */
+    size_t i;               /* rows read so far */
+};
+
+/* store_row_fn of store_read_range(): the next row of the array, n at most. */
+static int store_range_row(store_t *s, sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
 {
+    store_range *r = ctx;
+    if (r->i == r->n)
+        return STORE_ROW_STOP;
+    void *row = r->rows + r->i++ * r->kind->size;
+    return r->kind->fill(s, st, r, row, err, errlen) == 0 ? STORE_ROW_NEXT : STORE_ROW_FAIL;
+}
+
+/*
+ * Read the n rows of kind of batch (agent, seq), ids from first on, into an
+ * array in arena: *rows (NULL when n is 0). -1 with err unless all n are there.
+ */
+static int store_read_range(store_t *s, const store_kind *kind, const char *agent, uint64_t seq,
+                            int64_t first, size_t n, arena_t *arena, void **rows, char *err,
+                            size_t errlen)
+{
+    *rows = NULL;
     if (n == 0)
         return 0;
-    sqlite3_stmt *st = store_stmt(s, STORE_SQL_FIND_RANGE, err, errlen);
+    sqlite3_stmt *st = store_range_stmt(s, kind->sql, first, (int64_t)n, agent, seq, err, errlen);
     if (!st)
         return -1;
-    if (!(out->findings = arena_calloc(arena, n, sizeof *out->findings)))
+    store_range r = {.kind = kind, .agent = agent, .seq = seq, .arena = arena, .n = n};
+    if (!(r.rows = arena_calloc(arena, n, kind->size)))
         return store_errf(s, err, errlen, "out of memory");
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, (int64_t)n);
-    store_bind_text(st, 3, agent);
-    store_bind_u64(st, 4, seq);
-    int rc;
-    size_t i = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
-        proto_finding *f = &out->findings[i++];
-        f->code = store_col_text(st, 0);
-        f->severity = (uint8_t)sqlite3_column_int(st, 1);
-        f->name = store_col_text(st, 2);
-        f->message = store_col_text(st, 3);
-        f->resolver = store_col_text(st, 4);
-        if (!store_dup(arena, &f->code) || !store_dup(arena, &f->name) ||
-            !store_dup(arena, &f->message) || !store_dup(arena, &f->resolver)) {
-            sqlite3_reset(st);
-            return store_errf(s, err, errlen, "out of memory");
-        }
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        store_dberr(s, err, errlen, "reading findings");
-        sqlite3_reset(st);
+    if (store_each(s, st, store_range_row, &r, kind->what, err, errlen) == STORE_ROW_FAIL)
         return -1;
+    if (r.i != n)
+        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu %s found", agent, seq,
+                          r.i, n, kind->noun);
+    *rows = r.rows;
+    return 0;
+}
+
+/* store_fill_fn of observations: the EDE list parsed, strings copied into the arena. */
+static int store_fill_obs(store_t *s, sqlite3_stmt *st, const store_range *r, void *row, char *err,
+                          size_t errlen)
+{
+    store_obs read;
+    store_obs_read(st, &read);
+    proto_obs *o = row;
+    *o = read.obs;
+    const char *ede = store_col_text(st, 18);
+    if (ede) {
+        size_t cap = store_ede_count(ede);
+        long got;
+        if (!(o->ede = arena_calloc(r->arena, cap, sizeof *o->ede)))
+            return store_errf(s, err, errlen, "out of memory");
+        if ((got = store_ede_parse(ede, o->ede, cap)) < 0)
+            return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": bad ede list \"%s\"", r->agent,
+                              r->seq, ede);
+        o->n_ede = (size_t)got;
     }
-    sqlite3_reset(st);
-    if (i != n)
-        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu findings found", agent,
-                          seq, i, n);
-    out->n_findings = n;
+    if (!store_dup(r->arena, &o->resolver) || !store_dup(r->arena, &o->kind) ||
+        !store_dup(r->arena, &o->server) || !store_dup(r->arena, &o->nsid) ||
+        !store_dup(r->arena, &o->qname) || !store_dup(r->arena, &o->rrset) ||
+        !store_dup(r->arena, &o->ede_text))
+        return store_errf(s, err, errlen, "out of memory");
+    return 0;
+}
+
+/* store_fill_fn of findings: strings copied into the arena. */
+static int store_fill_finding(store_t *s, sqlite3_stmt *st, const store_range *r, void *row,
+                              char *err, size_t errlen)
+{
+    proto_finding *f = row;
+    f->code = store_col_text(st, 0);
+    f->severity = (uint8_t)sqlite3_column_int(st, 1);
+    f->name = store_col_text(st, 2);
+    f->message = store_col_text(st, 3);
+    f->resolver = store_col_text(st, 4);
+    if (!store_dup(r->arena, &f->code) || !store_dup(r->arena, &f->name) ||
+        !store_dup(r->arena, &f->message) || !store_dup(r->arena, &f->resolver))
+        return store_errf(s, err, errlen, "out of memory");
     return 0;
 }
 
@@ -1260,48 +1331,28 @@ static void store_smtp_read(sqlite3_stmt *st, store_smtp *o)
     o->monitor = store_col_text(st, 21);
 }
 
-/* Read the n SMTP probes of a batch into out->smtp (arena). */
-static int store_get_smtp(store_t *s, const char *agent, uint64_t seq, int64_t first, size_t n,
-                          arena_t *arena, proto_results *out, char *err, size_t errlen)
+/* store_fill_fn of SMTP probes: strings copied into the arena. */
+static int store_fill_smtp(store_t *s, sqlite3_stmt *st, const store_range *r, void *row, char *err,
+                           size_t errlen)
 {
-    if (n == 0)
-        return 0;
-    sqlite3_stmt *st = store_stmt(s, STORE_SQL_SMTP_RANGE, err, errlen);
-    if (!st)
-        return -1;
-    if (!(out->smtp = arena_calloc(arena, n, sizeof *out->smtp)))
+    store_smtp read;
+    store_smtp_read(st, &read);
+    proto_smtp *p = row;
+    *p = read.probe;
+    if (!store_dup(r->arena, &p->host) || !store_dup(r->arena, &p->addr) ||
+        !store_dup(r->arena, &p->greeting) || !store_dup(r->arena, &p->greet_name) ||
+        !store_dup(r->arena, &p->tls_version) || !store_dup(r->arena, &p->cert_names) ||
+        !store_dup(r->arena, &p->detail))
         return store_errf(s, err, errlen, "out of memory");
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, (int64_t)n);
-    store_bind_text(st, 3, agent);
-    store_bind_u64(st, 4, seq);
-    int rc;
-    size_t i = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < n) {
-        store_smtp row;
-        store_smtp_read(st, &row);
-        proto_smtp *p = &out->smtp[i++];
-        *p = row.probe;
-        if (!store_dup(arena, &p->host) || !store_dup(arena, &p->addr) ||
-            !store_dup(arena, &p->greeting) || !store_dup(arena, &p->greet_name) ||
-            !store_dup(arena, &p->tls_version) || !store_dup(arena, &p->cert_names) ||
-            !store_dup(arena, &p->detail)) {
-            sqlite3_reset(st);
-            return store_errf(s, err, errlen, "out of memory");
-        }
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        store_dberr(s, err, errlen, "reading SMTP probes");
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    if (i != n)
-        return store_errf(s, err, errlen, "batch %s/%" PRIu64 ": %zu of %zu SMTP probes found",
-                          agent, seq, i, n);
-    out->n_smtp = n;
     return 0;
 }
+
+static const store_kind store_kind_obs = {STORE_SQL_OBS_RANGE, sizeof(proto_obs), store_fill_obs,
+                                          "reading observations", "observations"};
+static const store_kind store_kind_findings = {STORE_SQL_FIND_RANGE, sizeof(proto_finding),
+                                               store_fill_finding, "reading findings", "findings"};
+static const store_kind store_kind_smtp = {STORE_SQL_SMTP_RANGE, sizeof(proto_smtp),
+                                           store_fill_smtp, "reading SMTP probes", "SMTP probes"};
 
 int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *arena,
                     proto_results *out, int64_t *received_ms, bool *found, char *err, size_t errlen)
@@ -1338,12 +1389,22 @@ int store_batch_get(store_t *self, const char *agent, uint64_t seq, arena_t *are
     sqlite3_reset(st);
     if (!ok)
         return store_errf(self, err, errlen, "out of memory");
-    if (store_get_obs(self, agent, seq, obs_first, n_obs, arena, out, err, errlen) != 0 ||
-        store_get_findings(self, agent, seq, find_first, n_find, arena, out, err, errlen) != 0 ||
-        store_get_smtp(self, agent, seq, smtp_first, n_smtp, arena, out, err, errlen) != 0) {
+    void *obs, *findings, *smtp;
+    if (store_read_range(self, &store_kind_obs, agent, seq, obs_first, n_obs, arena, &obs, err,
+                         errlen) != 0 ||
+        store_read_range(self, &store_kind_findings, agent, seq, find_first, n_find, arena,
+                         &findings, err, errlen) != 0 ||
+        store_read_range(self, &store_kind_smtp, agent, seq, smtp_first, n_smtp, arena, &smtp, err,
+                         errlen) != 0) {
         memset(out, 0, sizeof *out);
         return -1;
     }
+    out->obs = obs;
+    out->n_obs = n_obs;
+    out->findings = findings;
+    out->n_findings = n_find;
+    out->smtp = smtp;
+    out->n_smtp = n_smtp;
     *found = true;
     return 0;
 }
@@ -1397,41 +1458,39 @@ int store_agent_upsert(store_t *self, const store_agent *agent, char *err, size_
     return store_exec_stmt(self, st, "updating an agent", err, errlen);
 }
 
+/* store_row_fn of store_agents_list(): one agent to the caller. */
+static int store_agent_row(store_t *s, sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+{
+    (void)s;
+    (void)err;
+    (void)errlen;
+    const store_caller *c = ctx;
+    store_agent a = {
+        .id = store_col_text(st, 0),
+        .region = store_col_text(st, 1),
+        .software = store_col_text(st, 2),
+        .first_seen_ms = sqlite3_column_int64(st, 3),
+        .last_seen_ms = sqlite3_column_int64(st, 4),
+        .last_hello_ms = sqlite3_column_int64(st, 5),
+        .has_clock_offset = sqlite3_column_type(st, 6) != SQLITE_NULL,
+        .clock_offset_ms = sqlite3_column_int64(st, 6),
+        .has_spool_backlog = sqlite3_column_type(st, 7) != SQLITE_NULL,
+        .spool_backlog = store_col_u64(st, 7),
+        .up = sqlite3_column_int(st, 8) != 0,
+        .has_highest_seq = sqlite3_column_type(st, 9) != SQLITE_NULL,
+        .highest_seq = store_col_u64(st, 9),
+        .stored_batches = store_col_u64(st, 10),
+    };
+    return c->fn.agent(c->ctx, &a) != 0 ? STORE_ROW_STOP : STORE_ROW_NEXT;
+}
+
 int store_agents_list(store_t *self, store_agent_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3_stmt *st = store_stmt(self, STORE_SQL_AGENTS_LIST, err, errlen);
     if (!st)
         return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_agent a = {
-            .id = store_col_text(st, 0),
-            .region = store_col_text(st, 1),
-            .software = store_col_text(st, 2),
-            .first_seen_ms = sqlite3_column_int64(st, 3),
-            .last_seen_ms = sqlite3_column_int64(st, 4),
-            .last_hello_ms = sqlite3_column_int64(st, 5),
-            .has_clock_offset = sqlite3_column_type(st, 6) != SQLITE_NULL,
-            .clock_offset_ms = sqlite3_column_int64(st, 6),
-            .has_spool_backlog = sqlite3_column_type(st, 7) != SQLITE_NULL,
-            .spool_backlog = store_col_u64(st, 7),
-            .up = sqlite3_column_int(st, 8) != 0,
-            .has_highest_seq = sqlite3_column_type(st, 9) != SQLITE_NULL,
-            .highest_seq = store_col_u64(st, 9),
-            .stored_batches = store_col_u64(st, 10),
-        };
-        if (fn(ctx, &a) != 0) {
-            sqlite3_reset(st);
-            return 0;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        store_dberr(self, err, errlen, "listing agents");
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
+    store_caller c = {.fn.agent = fn, .ctx = ctx};
+    return store_walk(self, st, store_agent_row, &c, "listing agents", err, errlen);
 }
 
 /* ---- monitors ----------------------------------------------------------- */
@@ -1528,17 +1587,26 @@ static int store_purge_range(store_t *s, store_sql_id id, sqlite3_stmt *batch, i
 {
     if (sqlite3_column_type(batch, first_col) == SQLITE_NULL)
         return 0;
-    sqlite3_stmt *st = store_stmt(s, id, err, errlen);
+    sqlite3_stmt *st = store_range_stmt(
+        s, id, sqlite3_column_int64(batch, first_col), sqlite3_column_int64(batch, first_col + 1),
+        store_col_text(batch, 0), store_col_u64(batch, 1), err, errlen);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, sqlite3_column_int64(batch, first_col));
-    sqlite3_bind_int64(st, 2, sqlite3_column_int64(batch, first_col + 1));
-    sqlite3_bind_value(st, 3, sqlite3_column_value(batch, 0));
-    sqlite3_bind_value(st, 4, sqlite3_column_value(batch, 1));
     if (store_exec_stmt(s, st, "purging", err, errlen) != 0)
         return -1;
     *deleted += (uint64_t)sqlite3_changes(s->db);
     return 0;
+}
+
+/* store_row_fn of store_purge(): the rows of one batch of STORE_SQL_PURGE_SELECT. */
+static int store_purge_batch(store_t *s, sqlite3_stmt *batch, void *ctx, char *err, size_t errlen)
+{
+    store_purged *p = ctx;
+    if (store_purge_range(s, STORE_SQL_PURGE_OBS, batch, 2, &p->observations, err, errlen) != 0 ||
+        store_purge_range(s, STORE_SQL_PURGE_FIND, batch, 4, &p->findings, err, errlen) != 0 ||
+        store_purge_range(s, STORE_SQL_PURGE_SMTP, batch, 6, &p->smtp, err, errlen) != 0)
+        return STORE_ROW_FAIL;
+    return STORE_ROW_NEXT;
 }
 
 /* Run a purge statement taking the cutoff. */
@@ -1556,25 +1624,15 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
                 size_t errlen)
 {
     store_purged p = {0};
-    sqlite3_stmt *sel = NULL;
     if (store_begin(self, err, errlen) != 0)
         return -1;
-    if (!(sel = store_stmt(self, STORE_SQL_PURGE_SELECT, err, errlen)))
+    sqlite3_stmt *sel = store_stmt(self, STORE_SQL_PURGE_SELECT, err, errlen);
+    if (!sel)
         goto fail;
     sqlite3_bind_int64(sel, 1, older_than_ms);
-    int rc;
-    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (store_purge_range(self, STORE_SQL_PURGE_OBS, sel, 2, &p.observations, err, errlen) !=
-                0 ||
-            store_purge_range(self, STORE_SQL_PURGE_FIND, sel, 4, &p.findings, err, errlen) != 0 ||
-            store_purge_range(self, STORE_SQL_PURGE_SMTP, sel, 6, &p.smtp, err, errlen) != 0)
-            goto fail;
-    }
-    if (rc != SQLITE_DONE) {
-        store_dberr(self, err, errlen, "selecting batches to purge");
+    if (store_each(self, sel, store_purge_batch, &p, "selecting batches to purge", err, errlen) !=
+        STORE_ROW_NEXT)
         goto fail;
-    }
-    sqlite3_reset(sel);
     sqlite3_stmt *st = store_stmt(self, STORE_SQL_PURGE_BATCHES, err, errlen);
     if (!st)
         goto fail;
@@ -1592,8 +1650,6 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
         *purged = p;
     return 0;
 fail:
-    if (sel)
-        sqlite3_reset(sel);
     store_rollback(self);
     return -1;
 }
@@ -1629,48 +1685,43 @@ int store_count(store_t *self, store_what what, const char *agent, uint64_t *n, 
 
 /* ---- queries ------------------------------------------------------------ */
 
-/* Walk the rows of a query of STORE_OBS_SELECT's columns, calling fn for each. */
-static int store_walk_obs(store_t *s, sqlite3_stmt *st, store_obs_fn fn, void *ctx,
-                          const char *what, char *err, size_t errlen)
+/* store_row_fn over STORE_OBS_SELECT's columns: one observation to the caller. */
+static int store_obs_row(store_t *s, sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
 {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_obs o;
-        store_obs_read(st, &o);
-        o.region = store_col_text(st, 21);
-        const char *ede = store_col_text(st, 18);
-        if (ede) {
-            size_t cap = store_ede_count(ede);
-            long got;
-            if (cap > s->ede_cap) {
-                uint16_t *e = realloc(s->ede, cap * sizeof *e);
-                if (!e) {
-                    sqlite3_reset(st);
-                    return store_errf(s, err, errlen, "out of memory");
-                }
-                s->ede = e;
-                s->ede_cap = cap;
-            }
-            if ((got = store_ede_parse(ede, s->ede, cap)) < 0) {
-                sqlite3_reset(st);
-                return store_errf(s, err, errlen, "observation of %s: bad ede list \"%s\"", o.agent,
-                                  ede);
-            }
-            o.obs.ede = s->ede;
-            o.obs.n_ede = (size_t)got;
+    const store_caller *c = ctx;
+    store_obs o;
+    store_obs_read(st, &o);
+    o.region = store_col_text(st, 21);
+    const char *ede = store_col_text(st, 18);
+    if (ede) {
+        size_t cap = store_ede_count(ede);
+        long got;
+        if (cap > s->ede_cap) {
+            uint16_t *e = realloc(s->ede, cap * sizeof *e);
+            if (!e)
+                return store_errf(s, err, errlen, "out of memory");
+            s->ede = e;
+            s->ede_cap = cap;
         }
-        if (fn(ctx, &o) != 0) {
-            sqlite3_reset(st);
-            return 0;
-        }
+        if ((got = store_ede_parse(ede, s->ede, cap)) < 0)
+            return store_errf(s, err, errlen, "observation of %s: bad ede list \"%s\"", o.agent,
+                              ede);
+        o.obs.ede = s->ede;
+        o.obs.n_ede = (size_t)got;
     }
-    if (rc != SQLITE_DONE) {
-        store_dberr(s, err, errlen, what);
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
+    return c->fn.obs(c->ctx, &o) != 0 ? STORE_ROW_STOP : STORE_ROW_NEXT;
+}
+
+/* store_row_fn over STORE_SMTP_SELECT's columns: one SMTP probe to the caller. */
+static int store_smtp_row(store_t *s, sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+{
+    (void)s;
+    (void)err;
+    (void)errlen;
+    const store_caller *c = ctx;
+    store_smtp o;
+    store_smtp_read(st, &o);
+    return c->fn.smtp(c->ctx, &o) != 0 ? STORE_ROW_STOP : STORE_ROW_NEXT;
 }
 
 int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn fn, void *ctx,
@@ -1683,7 +1734,8 @@ int store_latest(store_t *self, const char *qname, uint16_t qtype, store_obs_fn 
         return -1;
     store_bind_text(st, 1, qname);
     sqlite3_bind_int(st, 2, qtype);
-    return store_walk_obs(self, st, fn, ctx, "reading the latest observations", err, errlen);
+    store_caller c = {.fn.obs = fn, .ctx = ctx};
+    return store_walk(self, st, store_obs_row, &c, "reading the latest observations", err, errlen);
 }
 
 int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t since_ms,
@@ -1697,53 +1749,31 @@ int store_history(store_t *self, const char *qname, uint16_t qtype, int64_t sinc
     store_bind_text(st, 1, qname);
     sqlite3_bind_int(st, 2, qtype);
     sqlite3_bind_int64(st, 3, since_ms);
-    return store_walk_obs(self, st, fn, ctx, "reading the history", err, errlen);
-}
-
-/* Walk the rows of a query of STORE_SMTP_SELECT's columns, calling fn for each. */
-static int store_walk_smtp(store_t *s, sqlite3_stmt *st, store_smtp_fn fn, void *ctx, bool *stop,
-                           const char *what, char *err, size_t errlen)
-{
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_smtp o;
-        store_smtp_read(st, &o);
-        if (fn(ctx, &o) != 0) {
-            *stop = true;
-            sqlite3_reset(st);
-            return 0;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        store_dberr(s, err, errlen, what);
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
+    store_caller c = {.fn.obs = fn, .ctx = ctx};
+    return store_walk(self, st, store_obs_row, &c, "reading the history", err, errlen);
 }
 
 int store_smtp_latest(store_t *self, const char *const *hosts, size_t n_hosts, store_smtp_fn fn,
                       void *ctx, char *err, size_t errlen)
 {
-    bool stop = false;
+    const char *what = "reading the latest SMTP probes";
+    store_caller c = {.fn.smtp = fn, .ctx = ctx};
     if (!hosts || n_hosts == 0) {
         sqlite3_stmt *st = store_stmt(self, STORE_SQL_SMTP_LATEST_ALL, err, errlen);
         if (!st)
             return -1;
-        return store_walk_smtp(self, st, fn, ctx, &stop, "reading the latest SMTP probes", err,
-                               errlen);
+        return store_walk(self, st, store_smtp_row, &c, what, err, errlen);
     }
-    for (size_t i = 0; i < n_hosts && !stop; i++) {
+    for (size_t i = 0; i < n_hosts; i++) {
         if (!hosts[i])
             return store_errf(self, err, errlen, "store_smtp_latest: host %zu is NULL", i);
         sqlite3_stmt *st = store_stmt(self, STORE_SQL_SMTP_LATEST_HOST, err, errlen);
         if (!st)
             return -1;
         store_bind_text(st, 1, hosts[i]);
-        if (store_walk_smtp(self, st, fn, ctx, &stop, "reading the latest SMTP probes", err,
-                            errlen) != 0)
-            return -1;
+        int walked = store_each(self, st, store_smtp_row, &c, what, err, errlen);
+        if (walked != STORE_ROW_NEXT)
+            return walked == STORE_ROW_FAIL ? -1 : 0;
     }
     return 0;
 }
@@ -1758,6 +1788,6 @@ int store_smtp_history(store_t *self, const char *host, int64_t since_ms, store_
         return -1;
     store_bind_text(st, 1, host);
     sqlite3_bind_int64(st, 2, since_ms);
-    bool stop = false;
-    return store_walk_smtp(self, st, fn, ctx, &stop, "reading the SMTP history", err, errlen);
+    store_caller c = {.fn.smtp = fn, .ctx = ctx};
+    return store_walk(self, st, store_smtp_row, &c, "reading the SMTP history", err, errlen);
 }

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 
 #include "coordinator/store.h"
@@ -507,21 +508,32 @@ static void test_rollback(void **state)
     store_close(&s);
 }
 
-/* Collects store_latest()'s callbacks as "agent|region|resolver|t_ms|rrset" lines. */
-typedef struct latest_ctx {
-    char text[2048]; /* the lines */
-    int calls;       /* callbacks so far */
-    int stop_after;  /* return 1 after this many; 0: never */
-} latest_ctx;
+/* What a store walk's callback collects: one line a call. */
+typedef struct lines_ctx {
+    char text[4096];   /* the lines */
+    size_t calls;      /* callbacks so far */
+    size_t stop_after; /* return 1 after this many; 0: never */
+} lines_ctx;
 
-static int on_latest(void *arg, const store_obs *o)
+/* Append one line to c; returns what the callback returns. */
+static int collect(lines_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int collect(lines_ctx *c, const char *fmt, ...)
 {
-    latest_ctx *c = arg;
     size_t len = strlen(c->text);
-    snprintf(c->text + len, sizeof c->text - len, "%s|%s|%s|%" PRId64 "|%s|%zu\n", o->agent,
-             o->region ? o->region : "-", o->obs.resolver, o->obs.t_ms, o->obs.rrset, o->obs.n_ede);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->text + len, sizeof c->text - len, fmt, ap);
+    va_end(ap);
     c->calls++;
     return c->stop_after && c->calls >= c->stop_after;
+}
+
+/* store_latest()'s callbacks as "agent|region|resolver|t_ms|rrset|n_ede" lines. */
+static int on_latest(void *arg, const store_obs *o)
+{
+    return collect(arg, "%s|%s|%s|%" PRId64 "|%s|%zu\n", o->agent, o->region ? o->region : "-",
+                   o->obs.resolver, o->obs.t_ms, o->obs.rrset, o->obs.n_ede);
 }
 
 static void test_latest(void **state)
@@ -553,7 +565,7 @@ static void test_latest(void **state)
                        batch("a1", 0, 30, &r3)};
     assert_string_equal(put(s, g, 4), "ssss");
 
-    latest_ctx c = {0};
+    lines_ctx c = {0};
     assert_int_equal(store_latest(s, "x.test.", 15, on_latest, &c, err, sizeof err), 0);
     assert_string_equal(c.text, "a1|eu|9.9.9.9|100|old|0\n"
                                 "a1|eu|local|200|new|0\n"
@@ -618,7 +630,7 @@ static void test_history(void **state)
     store_batch b3 = batch("a", 0, 30, &r3);
     assert_string_equal(put(s, &b3, 1), "s");
 
-    latest_ctx c = {0};
+    lines_ctx c = {0};
     assert_int_equal(store_history(s, "h.test.", 1, 0, on_latest, &c, err, sizeof err), 0);
     assert_string_equal(c.text, "a|-|local|100|h.test. A 192.0.2.1|0\n"
                                 "a|-|auth|150|h.test. A 192.0.2.1|0\n"
@@ -820,7 +832,7 @@ static void test_reopen(void **state)
     assert_stored(s, "a", 2, &x.results, 20);
     assert_string_equal(put(s, g, 2), "dd");
     char err[512] = "";
-    latest_ctx c = {0};
+    lines_ctx c = {0};
     assert_int_equal(store_latest(s, "good.test.", 15, on_latest, &c, err, sizeof err), 0);
     assert_string_equal(c.text, "a|-|local|5|good.test. MX 10 mx1.good.test.|0\n");
     memset(&c, 0, sizeof c);
@@ -910,24 +922,13 @@ static void test_refuse_foreign(void **state)
 
 /* ---- SMTP probes ---------------------------------------------------------- */
 
-/* Collects SMTP probes as lines "agent|region|host|addr|port|t_ms|status|check|monitor|seq". */
-typedef struct smtp_ctx {
-    char text[4096];   /* the lines */
-    size_t calls;      /* callbacks */
-    size_t stop_after; /* stop after this many (0: never) */
-} smtp_ctx;
-
+/* SMTP probes as lines "agent|region|host|addr|port|t_ms|status|check|monitor|seq". */
 static int on_smtp(void *arg, const store_smtp *p)
 {
-    smtp_ctx *c = arg;
-    size_t len = strlen(c->text);
-    snprintf(c->text + len, sizeof c->text - len,
-             "%s|%s|%s|%s|%u|%" PRId64 "|%u|%" PRIu64 "|%s|%" PRIu64 "\n", p->agent,
-             p->region ? p->region : "-", p->probe.host, p->probe.addr, (unsigned)p->probe.port,
-             p->probe.t_ms, (unsigned)p->probe.status, p->check_id, p->monitor ? p->monitor : "-",
-             p->seq);
-    c->calls++;
-    return c->stop_after && c->calls >= c->stop_after;
+    return collect(arg, "%s|%s|%s|%s|%u|%" PRId64 "|%u|%" PRIu64 "|%s|%" PRIu64 "\n", p->agent,
+                   p->region ? p->region : "-", p->probe.host, p->probe.addr,
+                   (unsigned)p->probe.port, p->probe.t_ms, (unsigned)p->probe.status, p->check_id,
+                   p->monitor ? p->monitor : "-", p->seq);
 }
 
 static void test_smtp_latest(void **state)
@@ -963,7 +964,7 @@ static void test_smtp_latest(void **state)
     assert_int_equal(count(s, STORE_SMTP, NULL), 7);
     assert_int_equal(count(s, STORE_OBSERVATIONS, NULL), 1);
 
-    smtp_ctx c = {0};
+    lines_ctx c = {0};
     const char *mx1[] = {"mx1.good.test."};
     assert_int_equal(store_smtp_latest(s, mx1, 1, on_smtp, &c, err, sizeof err), 0);
     assert_string_equal(c.text, "ap-1|-|mx1.good.test.|192.0.2.1|25|150|0|9|-|1\n"
