@@ -102,6 +102,7 @@ done:
 #define AGENTD_RESEND_MS  30000 /* unacked batches are sent again this often */
 #define AGENTD_CHECKS_MAX 64    /* checks running at once */
 #define AGENTD_POLL_MAX   768
+#define AGENTD_SMTP_MS    120000 /* the longest a run waits for its SMTP probes */
 
 /* One monitor of the current plan. */
 typedef struct agentd_monitor {
@@ -126,6 +127,7 @@ struct agentd_probes {
     agentd_slot slots[SMTPCHECK_TARGETS_MAX]; /* callback arguments */
     size_t n;                                 /* count */
     size_t pending;                           /* probes not ended yet */
+    int64_t end_ms;                           /* monotonic: give up on the rest then */
     size_t resolver;                          /* the check's resolver the targets came from */
 };
 
@@ -345,8 +347,18 @@ static bool agentd_probes_start(agentd *a, agentd_run *r)
     }
     p->n = p->pending = n;
     p->resolver = res;
+    p->end_ms = clock_mono_ms() + AGENTD_SMTP_MS;
     r->probes = p;
     for (size_t i = 0; i < n; i++) {
+        /* until its probe ends, a slot says it was not probed */
+        const char *host = arena_strdup(p->arena, t[i].host);
+        const char *addr = arena_strdup(p->arena, t[i].addr);
+        p->res[i] = (proto_smtp){.t_ms = clock_wall_ms(),
+                                 .host = host ? host : "",
+                                 .addr = addr ? addr : "",
+                                 .port = 25,
+                                 .status = PROTO_SMTP_SKIPPED,
+                                 .detail = "not probed: the run's time for SMTP ran out"};
         p->slots[i] = (agentd_slot){p, i};
         if (smtp_probe(a->smtp, t[i].host, t[i].addr, 25, agentd_probe_done, &p->slots[i]) != 0) {
             p->res[i] = (proto_smtp){.host = "", .addr = "", .status = PROTO_SMTP_ERROR};
@@ -369,9 +381,13 @@ static void agentd_collect(agentd *a)
             i++;
             continue;
         }
-        if (r->probes && r->probes->pending > 0) {
+        if (r->probes && r->probes->pending > 0 && clock_mono_ms() < r->probes->end_ms) {
             i++;
             continue;
+        }
+        for (size_t k = 0; r->probes && r->probes->pending > 0 && k < r->probes->n; k++) {
+            if (smtp_cancel(a->smtp, &r->probes->slots[k])) /* too slow: reported as not probed */
+                r->probes->pending--;
         }
         const char *monitor = NULL;
         if (r->monitor >= 0 && r->generation == a->plan_generation &&

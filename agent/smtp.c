@@ -187,6 +187,19 @@ void smtp_destroy(smtp_t **self_p)
     *self_p = NULL;
 }
 
+bool smtp_cancel(smtp_t *self, const void *arg)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        smtp_conn *p = self->probes[i];
+        if (p->arg == arg) {
+            self->probes[i] = self->probes[--self->n];
+            smtp_probe_free(p);
+            return true;
+        }
+    }
+    return false;
+}
+
 size_t smtp_active(const smtp_t *self)
 {
     return self->n;

@@ -71,6 +71,10 @@ void smtp_destroy(smtp_t **self_p);
 int smtp_probe(smtp_t *self, const char *host, const char *addr, uint16_t port, smtp_done_cb cb,
                void *arg);
 
+/* Drop the probe (queued or running) whose callback argument is arg,
+ * without a callback; false when there is none. */
+bool smtp_cancel(smtp_t *self, const void *arg);
+
 /* Probes queued or running. */
 size_t smtp_active(const smtp_t *self);
 
