@@ -39,6 +39,28 @@
  * Two answers are the same when rcode, failure class and canonical RR set are
  * equal, compared through a 64-bit FNV-1a fingerprint.
  *
+ * The series cache: the store keeps a copy of series rows it has read or
+ * written (id, t_ms, received_ms, answer) in memory, so the next observation
+ * of a series needs no read of the file, only its UPDATE (the read took
+ * about as long as the UPDATE). It is a table of at most store_series_cache()
+ * entries in sets of 8; a series may sit in either of two sets, and when both
+ * are full one of their entries gives way, in turn (a monitor run comes
+ * round in the same order every time, so evicting the least recently used
+ * would miss every time once the series outnumber the cache; turns keep
+ * most of them). A copy is only ever what the file holds:
+ *   - every change the store makes to a row goes to its copy after the
+ *     statement succeeded, and when a transaction of batches rolls back
+ *     (an error, a failed commit) the whole cache is dropped;
+ *   - store_purge() drops the copies of the rows it deletes (received_ms
+ *     older than the cutoff) before it deletes them;
+ *   - another connection's commit (PRAGMA data_version, read at the start of
+ *     every transaction of batches) drops the whole cache: the coordinator
+ *     is the file's only writer, but an operator's sqlite3 may not be;
+ *   - the cache starts empty at store_open(), after the migrations.
+ * The UPDATE itself stays even when only the observation changed: the row
+ * points at the latest observation (store_latest()) and its received_ms is
+ * what retention keeps it by.
+ *
  * uint64 values (seq, check_id, track_id) are stored as the signed 64-bit integer with
  * the same bit pattern, so every value round-trips; the highest seq is
  * compared as unsigned (store_sql[STORE_SQL_AGENT_STORED]).
@@ -53,6 +75,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +84,18 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+
+/* Series the cache holds at most, unless store_series_cache() says otherwise. */
+#define STORE_SERIES_CACHE_DEFAULT 262144
+/* Entries of one set of the series cache (their hashes fill one cache line). */
+#define STORE_SERIES_WAYS 8
+
+/*
+ * Page cache of the connection, KiB (PRAGMA cache_size). A commit group of
+ * 256 batches of 100 observations dirties some 2000 pages (8 MiB): with
+ * SQLite's default of 2 MiB they spill to the WAL before the commit.
+ */
+#define STORE_CACHE_KIB "32768"
 
 /* How long a statement waits for a lock held by another connection. */
 #define STORE_BUSY_MS 5000
@@ -278,6 +313,7 @@ typedef enum store_sql_id {
     STORE_SQL_OBS_RANGE,
     STORE_SQL_FIND_RANGE,
     STORE_SQL_SMTP_RANGE,
+    STORE_SQL_DATA_VERSION,
     STORE_SQL_SERIES_GET,
     STORE_SQL_SERIES_INSERT,
     STORE_SQL_SERIES_UPDATE,
@@ -366,8 +402,9 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
     [STORE_SQL_SMTP_RANGE] = STORE_SMTP_SELECT
     "FROM smtp_probes p LEFT JOIN batches b ON b.agent = p.agent AND b.seq = p.seq "
     "WHERE p.id >= ?1 AND p.id < ?1 + ?2 AND p.agent = ?3 AND p.seq = ?4 ORDER BY p.id",
-    [STORE_SQL_SERIES_GET] = "SELECT id, t_ms, answer FROM series WHERE qname = ?1 AND "
-                             "qtype = ?2 AND agent = ?3 AND resolver = ?4",
+    [STORE_SQL_DATA_VERSION] = "PRAGMA data_version",
+    [STORE_SQL_SERIES_GET] = "SELECT id, t_ms, received_ms, answer FROM series WHERE qname = ?1 "
+                             "AND qtype = ?2 AND agent = ?3 AND resolver = ?4",
     [STORE_SQL_SERIES_INSERT] =
         "INSERT INTO series (qname, qtype, agent, resolver, obs_id, t_ms, received_ms, answer) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -411,6 +448,17 @@ static const char *const store_sql[STORE_SQL_COUNT] = {
         "generation, smtp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 };
 
+/* A series row as the file holds it (the cache's copy), or a free slot of the cache. */
+typedef struct store_series {
+    char *key;           /* "qname\0agent\0resolver" (malloced) */
+    uint32_t key_len;    /* bytes of key, the NULs between its parts included */
+    uint16_t qtype;      /* the question's type */
+    int64_t id;          /* series.id */
+    int64_t t_ms;        /* series.t_ms: its latest observation's time, agent clock */
+    int64_t received_ms; /* series.received_ms: when that one arrived (retention) */
+    int64_t answer;      /* series.answer: fingerprint of that one's answer */
+} store_series;
+
 struct store {
     sqlite3 *db;                         /* the connection */
     char *path;                          /* file it was opened from (malloced) */
@@ -419,6 +467,17 @@ struct store {
     size_t text_cap;                     /* bytes in text */
     uint16_t *ede;                       /* scratch: EDE codes for store_latest() */
     size_t ede_cap;                      /* entries in ede */
+    store_series *series;                /* the series cache: sets x ways slots; NULL: none yet */
+    uint64_t *series_hash;               /* the hash of each slot's key; 0: a free slot */
+    size_t series_max;                   /* series it may hold; 0: no cache */
+    size_t series_sets;                  /* sets in series, a power of two */
+    size_t series_ways;                  /* slots in a set */
+    size_t series_turn;                  /* whose turn it is to give way when both sets are full */
+    char *key;                           /* scratch: the key of the series looked up */
+    size_t key_cap;                      /* bytes in key */
+    uint32_t key_len;                    /* bytes of that key */
+    uint64_t key_hash;                   /* its hash */
+    int64_t data_version;                /* PRAGMA data_version after our last transaction */
     bool ready;                          /* opened and migrated */
 };
 
@@ -598,6 +657,146 @@ static const char *store_col_text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* ---- the series cache --------------------------------------------------- */
+
+/* Forget every cached series and free the table; the next use makes a new one. */
+static void store_series_drop(store_t *s)
+{
+    size_t n = s->series_sets * s->series_ways;
+    for (size_t i = 0; s->series && i < n; i++)
+        free(s->series[i].key);
+    free(s->series);
+    free(s->series_hash);
+    s->series = NULL;
+    s->series_hash = NULL;
+    s->series_sets = s->series_ways = 0;
+}
+
+/* Empty slot i of the cache. */
+static void store_series_free(store_t *s, size_t i)
+{
+    free(s->series[i].key);
+    memset(&s->series[i], 0, sizeof s->series[i]);
+    s->series_hash[i] = 0;
+}
+
+/* Forget the cached series whose row has received_ms before older_than_ms. */
+static void store_series_forget(store_t *s, int64_t older_than_ms)
+{
+    size_t n = s->series_sets * s->series_ways;
+    for (size_t i = 0; s->series && i < n; i++)
+        if (s->series_hash[i] && s->series[i].received_ms < older_than_ms)
+            store_series_free(s, i);
+}
+
+/* The table for series_max entries; false (and no cache) when out of memory. */
+static bool store_series_alloc(store_t *s)
+{
+    size_t ways = s->series_max < STORE_SERIES_WAYS ? s->series_max : STORE_SERIES_WAYS;
+    size_t sets = 1;
+    while (sets * 2 <= s->series_max / ways)
+        sets *= 2;
+    /* A set's hashes share one cache line: a lookup reads one line, then its entry. */
+    size_t bytes = sets * ways * sizeof *s->series_hash;
+    bytes = (bytes + 63) / 64 * 64;
+    s->series = calloc(sets * ways, sizeof *s->series);
+    s->series_hash = aligned_alloc(64, bytes);
+    if (!s->series || !s->series_hash) {
+        log_warn("store %s: no memory for a cache of %zu series; going on without", s->path,
+                 s->series_max);
+        free(s->series);
+        free(s->series_hash);
+        s->series = NULL;
+        s->series_hash = NULL;
+        s->series_max = 0;
+        return false;
+    }
+    memset(s->series_hash, 0, bytes);
+    s->series_sets = sets;
+    s->series_ways = ways;
+    return true;
+}
+
+/*
+ * The cache's slot for the series of observation o of agent, with its key
+ * in s->key: *hit when the slot holds that series; else the slot to fill,
+ * free or to be given up. -1 when there is no cache (or no memory for the key).
+ */
+static ptrdiff_t store_series_slot(store_t *s, const char *agent, const proto_obs *o, bool *hit)
+{
+    *hit = false;
+    if (s->series_max == 0 || (!s->series && !store_series_alloc(s)))
+        return -1;
+    size_t lq = strlen(o->qname) + 1, la = strlen(agent) + 1, lr = strlen(o->resolver) + 1;
+    size_t len = lq + la + lr;
+    if (len > UINT32_MAX)
+        return -1;
+    if (len > s->key_cap) {
+        char *k = realloc(s->key, len);
+        if (!k)
+            return -1;
+        s->key = k;
+        s->key_cap = len;
+    }
+    memcpy(s->key, o->qname, lq);
+    memcpy(s->key + lq, agent, la);
+    memcpy(s->key + lq + la, o->resolver, lr);
+    /* FNV-1a over qtype and the key; 0 marks a free slot. */
+    uint64_t h = (UINT64_C(14695981039346656037) ^ o->qtype) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s->key[i]) * UINT64_C(1099511628211);
+    h += h == 0;
+    s->key_len = (uint32_t)len;
+    s->key_hash = h;
+    /* Either of two sets may hold it: sets fill evenly until the table is nearly full. */
+    size_t mask = s->series_sets - 1, ways = s->series_ways;
+    size_t sets[2] = {(h & mask) * ways, ((h >> 32) & mask) * ways};
+    ptrdiff_t free_slot = -1;
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = sets[k]; i < sets[k] + ways; i++) {
+            if (s->series_hash[i] == h) {
+                const store_series *c = &s->series[i];
+                if (c->qtype == o->qtype && c->key_len == len && memcmp(c->key, s->key, len) == 0) {
+                    *hit = true;
+                    return (ptrdiff_t)i;
+                }
+            } else if (!s->series_hash[i] && free_slot < 0) {
+                free_slot = (ptrdiff_t)i;
+            }
+        }
+    }
+    if (free_slot >= 0)
+        return free_slot;
+    size_t turn = s->series_turn++;
+    return (ptrdiff_t)(sets[turn & 1] + (turn >> 1) % ways);
+}
+
+/*
+ * Make slot i (store_series_slot()'s, for the series in s->key) the copy of
+ * that series' row as the file now holds it. Out of memory leaves it free.
+ */
+static void store_series_keep(store_t *s, ptrdiff_t i, uint16_t qtype, int64_t id, int64_t t_ms,
+                              int64_t received_ms, int64_t answer)
+{
+    if (i < 0)
+        return;
+    store_series *c = &s->series[i];
+    if (s->series_hash[i] != s->key_hash || c->qtype != qtype || c->key_len != s->key_len ||
+        memcmp(c->key, s->key, s->key_len) != 0) {
+        store_series_free(s, (size_t)i);
+        if (!(c->key = malloc(s->key_len)))
+            return;
+        memcpy(c->key, s->key, s->key_len);
+        c->key_len = s->key_len;
+        c->qtype = qtype;
+        s->series_hash[i] = s->key_hash;
+    }
+    c->id = id;
+    c->t_ms = t_ms;
+    c->received_ms = received_ms;
+    c->answer = answer;
+}
+
 /* ---- open, migrate, close ---------------------------------------------- */
 
 /* Run SQL with no result rows (pragmas, migration steps). */
@@ -708,6 +907,23 @@ fail:
     return -1;
 }
 
+/*
+ * Process-wide SQLite settings, before SQLite's first use: no memory
+ * statistics (nothing reads them, and they take a global mutex on every
+ * allocation). Once SQLite is in use they can no longer change
+ * (sqlite3_config() says SQLITE_MISUSE): they stay as they are.
+ */
+static void store_sqlite_config(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static void store_sqlite_setup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, store_sqlite_config);
+}
+
 int store_open(const char *path, store_t **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -721,6 +937,7 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
     const char *mode;
     int64_t sync = 0;
     bool found;
+    store_sqlite_setup();
     /* No connection mutex: a store_t is used by one thread at a time. */
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -732,6 +949,8 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    s->series_max = STORE_SERIES_CACHE_DEFAULT;
+    s->data_version = -1;
     /* Refuse a foreign or newer file before anything below writes to it. */
     if (store_read_version(s, &version, err, errlen) != 0)
         goto fail;
@@ -757,8 +976,10 @@ int store_open(const char *path, store_t **out, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_finalize(st);
-    if (store_exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "setting pragmas",
-                       err, errlen) != 0 ||
+    if (store_exec_sql(s,
+                       "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                       "PRAGMA cache_size = -" STORE_CACHE_KIB,
+                       "setting pragmas", err, errlen) != 0 ||
         store_query_int(s, "PRAGMA synchronous", &sync, &found, "setting pragmas", err, errlen) !=
             0)
         goto fail;
@@ -790,9 +1011,11 @@ void store_close(store_t **self_p)
         if (sqlite3_close(s->db) != SQLITE_OK)
             log_err("store %s: closing: %s", s->path, sqlite3_errmsg(s->db));
     }
+    store_series_drop(s);
     free(s->path);
     free(s->text);
     free(s->ede);
+    free(s->key);
     free(s);
     *self_p = NULL;
 }
@@ -891,11 +1114,21 @@ static int store_put_change(store_t *s, const store_batch *b, const proto_obs *o
     return store_exec_stmt(s, st, "storing a change", err, errlen);
 }
 
-/* Make observation id the latest of its series unless a newer one is there. */
-static int store_put_series(store_t *s, const store_batch *b, const proto_obs *o, int64_t id,
-                            char *err, size_t errlen)
+/*
+ * The row of observation o's series (agent's): from the cache, else read from
+ * the file (*found false when there is none yet). *slot is the cache's slot
+ * for it (-1: no cache).
+ */
+static int store_series_get(store_t *s, const store_batch *b, const proto_obs *o, store_series *row,
+                            bool *found, ptrdiff_t *slot, char *err, size_t errlen)
 {
-    int64_t answer = store_answer(o);
+    bool hit;
+    *slot = store_series_slot(s, b->agent_id, o, &hit);
+    if (hit) {
+        *row = s->series[*slot];
+        *found = true;
+        return 0;
+    }
     sqlite3_stmt *st = store_stmt(s, STORE_SQL_SERIES_GET, err, errlen);
     if (!st)
         return -1;
@@ -909,11 +1142,28 @@ static int store_put_series(store_t *s, const store_batch *b, const proto_obs *o
         sqlite3_reset(st);
         return -1;
     }
-    bool found = rc == SQLITE_ROW;
-    int64_t sid = found ? sqlite3_column_int64(st, 0) : 0;
-    int64_t t_ms = found ? sqlite3_column_int64(st, 1) : 0;
-    int64_t old = found ? sqlite3_column_int64(st, 2) : 0;
+    *found = rc == SQLITE_ROW;
+    if (*found) {
+        row->id = sqlite3_column_int64(st, 0);
+        row->t_ms = sqlite3_column_int64(st, 1);
+        row->received_ms = sqlite3_column_int64(st, 2);
+        row->answer = sqlite3_column_int64(st, 3);
+    }
     sqlite3_reset(st);
+    return 0;
+}
+
+/* Make observation id the latest of its series unless a newer one is there. */
+static int store_put_series(store_t *s, const store_batch *b, const proto_obs *o, int64_t id,
+                            char *err, size_t errlen)
+{
+    int64_t answer = store_answer(o);
+    store_series row;
+    ptrdiff_t slot;
+    bool found;
+    sqlite3_stmt *st;
+    if (store_series_get(s, b, o, &row, &found, &slot, err, errlen) != 0)
+        return -1;
     if (!found) {
         if (!(st = store_stmt(s, STORE_SQL_SERIES_INSERT, err, errlen)))
             return -1;
@@ -927,21 +1177,26 @@ static int store_put_series(store_t *s, const store_batch *b, const proto_obs *o
         sqlite3_bind_int64(st, 8, answer);
         if (store_exec_stmt(s, st, "storing a series", err, errlen) != 0)
             return -1;
-        return store_put_change(s, b, o, sqlite3_last_insert_rowid(s->db), id, err, errlen);
+        int64_t sid = sqlite3_last_insert_rowid(s->db);
+        store_series_keep(s, slot, o->qtype, sid, o->t_ms, b->received_ms, answer);
+        return store_put_change(s, b, o, sid, id, err, errlen);
     }
     /* Equal times: the one stored last is the latest. */
-    if (o->t_ms < t_ms)
+    if (o->t_ms < row.t_ms) {
+        store_series_keep(s, slot, o->qtype, row.id, row.t_ms, row.received_ms, row.answer);
         return 0;
+    }
     if (!(st = store_stmt(s, STORE_SQL_SERIES_UPDATE, err, errlen)))
         return -1;
-    sqlite3_bind_int64(st, 1, sid);
+    sqlite3_bind_int64(st, 1, row.id);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, o->t_ms);
     sqlite3_bind_int64(st, 4, b->received_ms);
     sqlite3_bind_int64(st, 5, answer);
     if (store_exec_stmt(s, st, "updating a series", err, errlen) != 0)
         return -1;
-    return answer == old ? 0 : store_put_change(s, b, o, sid, id, err, errlen);
+    store_series_keep(s, slot, o->qtype, row.id, o->t_ms, b->received_ms, answer);
+    return answer == row.answer ? 0 : store_put_change(s, b, o, row.id, id, err, errlen);
 }
 
 static int store_put_obs(store_t *s, const store_batch *b, size_t i, int64_t id, char *err,
@@ -1115,6 +1370,28 @@ static int store_next_id(store_t *s, store_sql_id id, int64_t *out, char *err, s
     return 0;
 }
 
+/*
+ * In the open transaction: drop the series cache when another connection
+ * has committed since our last transaction (it may have changed series).
+ */
+static int store_series_check(store_t *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(s, STORE_SQL_DATA_VERSION, err, errlen);
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_dberr(s, err, errlen, "reading the data version");
+        sqlite3_reset(st);
+        return -1;
+    }
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (v != s->data_version)
+        store_series_drop(s);
+    s->data_version = v;
+    return 0;
+}
+
 int store_put_batches(store_t *self, const store_batch *batches, size_t n,
                       store_put_result *results, char *err, size_t errlen)
 {
@@ -1125,7 +1402,8 @@ int store_put_batches(store_t *self, const store_batch *batches, size_t n,
     int64_t obs_id, find_id, smtp_id;
     if (store_begin(self, err, errlen) != 0)
         return -1;
-    if (store_next_id(self, STORE_SQL_OBS_NEXT_ID, &obs_id, err, errlen) != 0 ||
+    if (store_series_check(self, err, errlen) != 0 ||
+        store_next_id(self, STORE_SQL_OBS_NEXT_ID, &obs_id, err, errlen) != 0 ||
         store_next_id(self, STORE_SQL_FIND_NEXT_ID, &find_id, err, errlen) != 0 ||
         store_next_id(self, STORE_SQL_SMTP_NEXT_ID, &smtp_id, err, errlen) != 0)
         goto fail;
@@ -1134,10 +1412,21 @@ int store_put_batches(store_t *self, const store_batch *batches, size_t n,
                           err, errlen) != 0)
             goto fail;
     }
-    return store_commit(self, err, errlen);
+    if (store_commit(self, err, errlen) == 0)
+        return 0;
+    /* Rolled back: the cache may hold rows that are not in the file. */
+    store_series_drop(self);
+    return -1;
 fail:
     store_rollback(self);
+    store_series_drop(self);
     return -1;
+}
+
+void store_series_cache(store_t *self, size_t max)
+{
+    store_series_drop(self);
+    self->series_max = max;
 }
 
 /* One observation row (STORE_OBS_COLS from column 0) into o; strings borrowed from st. */
@@ -1624,6 +1913,8 @@ int store_purge(store_t *self, int64_t older_than_ms, store_purged *purged, char
                 size_t errlen)
 {
     store_purged p = {0};
+    /* Whether the purge commits or not, the rows it may delete are no longer cached. */
+    store_series_forget(self, older_than_ms);
     if (store_begin(self, err, errlen) != 0)
         return -1;
     sqlite3_stmt *sel = store_stmt(self, STORE_SQL_PURGE_SELECT, err, errlen);

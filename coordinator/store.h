@@ -158,6 +158,14 @@ int store_put_batches(store_t *self, const store_batch *batches, size_t n,
                       store_put_result *results, char *err, size_t errlen);
 
 /*
+ * Keep at most max series (vantage point x question) in memory, so that
+ * storing another observation of one of them needs no read of the file
+ * (coordinator/store.c says how the copies stay right); 0: none. The default
+ * is 262144 (about 30 MB when full). What is cached now is dropped.
+ */
+void store_series_cache(store_t *self, size_t max);
+
+/*
  * Read back the stored batch (agent, seq). 0 with *found set; when found,
  * *out and *received_ms are filled, every string and array of *out allocated
  * in arena (the caller's; it frees them with the arena).

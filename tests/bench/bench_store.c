@@ -4,14 +4,19 @@
  * Stores N synthetic RESULTS batches of 100 observations each from 8 agents
  * (three shapes, see bench_build()) through store_put_batches(), G batches per
  * call (one transaction each; WAL, synchronous=FULL), and prints
- * observations per second. In the same run the same batches go into three
- * more files with raw SQLite (the same pragmas, the same transaction size,
- * cached prepared statements, the schema made by store_open()):
+ * observations per second; once more with the store's series cache off
+ * (store_series_cache(0): every observation reads its series). In the same
+ * run the same batches go into three more files with raw SQLite (the same
+ * pragmas and memory statistics off, as the store sets them, the same
+ * transaction size, cached prepared statements, the schema made by
+ * store_open()):
  *
  *   raw, same writes    the rows the store writes: the batch, its
  *                       observations, and per observation the series
- *                       upkeep (read, then update or insert; a change row
- *                       when the answer changed), with the store's SQL;
+ *                       upkeep (read unless written or read before, as the
+ *                       store's series cache does; then update or insert; a
+ *                       change row when the answer changed), with the
+ *                       store's SQL;
  *   raw, rows only      the batch and its observations, nothing else: what
  *                       SQLite alone inserts (the reference of the ingest
  *                       benchmark);
@@ -20,8 +25,9 @@
  *                       series table: the other way to answer "latest per
  *                       vantage point", for comparison.
  *
- * The four take turns group by group (the first one rotating), so a busy
+ * The five take turns group by group (the first one rotating), so a busy
  * disk slows them alike; each side's time is the sum of its transactions.
+ * The store's cache holds 262,144 series: "runs" makes 204,800.
  *
  *   bench_store N G [DIR [SHAPE]]
  *     G <= 1024 (deep: 64); DIR: $TMPDIR or /tmp; SHAPE: runs (default), deep or random
@@ -45,6 +51,8 @@
 #define BENCH_QUESTIONS 25   /* questions of one monitor run (x 4 resolvers) */
 #define BENCH_TEMPLATES 256  /* distinct batch bodies (domains), reused; the most G */
 #define TMPFS_MAGIC     0x01021994
+/* PRAGMA cache_size of coordinator/store.c (STORE_CACHE_KIB). */
+#define BENCH_CACHE_PRAGMA "PRAGMA cache_size = -32768"
 
 static const char *const bench_resolvers[] = {"local", "9.9.9.9", "192.0.2.53", "198.51.100.53"};
 static const char *const bench_kinds[] = {"local", "public", "auth", "auth"};
@@ -176,10 +184,30 @@ static store_batch bench_batch(bench_data *d, size_t b, int64_t t0)
 /* How a side writes. */
 typedef enum bench_how {
     BENCH_STORE,     /* store_put_batches() */
+    BENCH_STORE_NC,  /* store_put_batches(), no series cache */
     BENCH_RAW_SAME,  /* raw: the store's writes */
     BENCH_RAW_ROWS,  /* raw: batch and observation rows only */
     BENCH_RAW_INDEX, /* raw: rows only, with a history index */
 } bench_how;
+
+/* A series the raw same side has written or read: what the store's series cache keeps. */
+typedef struct bench_series {
+    char *key;      /* "qname\0agent\0resolver" (malloced); NULL: a free slot */
+    size_t key_len; /* its bytes */
+    uint16_t qtype; /* the question's type */
+    int64_t id;     /* series.id */
+    int64_t t_ms;   /* series.t_ms */
+    int64_t answer; /* series.answer */
+} bench_series;
+
+/* Every series seen, by key: open addressing, grown at half full, never evicting. */
+typedef struct bench_map {
+    bench_series *slots; /* cap slots */
+    size_t cap;          /* a power of two, or 0 */
+    size_t n;            /* slots in use */
+    char key[640];       /* the key looked up last */
+    size_t key_len;      /* its bytes */
+} bench_map;
 
 /* One way of writing the rows, on a file of its own. */
 typedef struct bench_side {
@@ -197,8 +225,86 @@ typedef struct bench_side {
     sqlite3_stmt *sins;   /* raw same: new series */
     sqlite3_stmt *supd;   /* raw same: series' new latest */
     sqlite3_stmt *chg;    /* raw same: a change */
+    sqlite3_stmt *dver;   /* raw same: PRAGMA data_version */
     int64_t next_id;      /* raw: id of the next observation */
+    bench_map series;     /* raw same: the series seen */
 } bench_side;
+
+static uint64_t bench_map_hash(const char *key, size_t len, uint16_t qtype)
+{
+    uint64_t h = (UINT64_C(14695981039346656037) ^ qtype) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+/*
+ * The slot of (o's question, agent): *hit when it holds that series, else
+ * the free slot for it; NULL when out of memory.
+ */
+static bench_series *bench_map_slot(bench_map *m, const char *agent, const proto_obs *o, bool *hit)
+{
+    *hit = false;
+    if (m->n * 2 >= m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 65536;
+        bench_series *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            bench_series *e = &m->slots[i];
+            if (!e->key)
+                continue;
+            size_t j = bench_map_hash(e->key, e->key_len, e->qtype) & (cap - 1);
+            while (slots[j].key)
+                j = (j + 1) & (cap - 1);
+            slots[j] = *e;
+        }
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    int len = snprintf(m->key, sizeof m->key, "%s%c%s%c%s", o->qname, 0, agent, 0, o->resolver);
+    if (len < 0 || (size_t)len >= sizeof m->key)
+        return NULL;
+    m->key_len = (size_t)len;
+    size_t i = bench_map_hash(m->key, m->key_len, o->qtype) & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        bench_series *e = &m->slots[i];
+        if (!e->key)
+            return e;
+        if (e->qtype == o->qtype && e->key_len == m->key_len &&
+            memcmp(e->key, m->key, m->key_len) == 0) {
+            *hit = true;
+            return e;
+        }
+    }
+}
+
+/* Fill slot e (bench_map_slot()'s) with the series' row; false when out of memory. */
+static bool bench_map_keep(bench_map *m, bench_series *e, uint16_t qtype, int64_t id, int64_t t_ms,
+                           int64_t answer)
+{
+    if (!e->key) {
+        if (!(e->key = malloc(m->key_len)))
+            return false;
+        memcpy(e->key, m->key, m->key_len);
+        e->key_len = m->key_len;
+        e->qtype = qtype;
+        m->n++;
+    }
+    e->id = id;
+    e->t_ms = t_ms;
+    e->answer = answer;
+    return true;
+}
+
+static void bench_map_free(bench_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
 
 static void bench_unlink(const char *path)
 {
@@ -221,13 +327,17 @@ static bool bench_side_open(bench_side *x, const bench_data *d)
     }
     if (x->how == BENCH_STORE)
         return true;
+    if (x->how == BENCH_STORE_NC) {
+        store_series_cache(x->store, 0);
+        return true;
+    }
     store_close(&x->store);
     x->next_id = 1;
     if (sqlite3_open_v2(x->path, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(x->db,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                     "PRAGMA foreign_keys = ON",
+                     "PRAGMA foreign_keys = ON; " BENCH_CACHE_PRAGMA,
                      NULL, NULL, NULL) != SQLITE_OK ||
         (x->how == BENCH_RAW_INDEX &&
          sqlite3_exec(x->db,
@@ -235,9 +345,10 @@ static bool bench_side_open(bench_side *x, const bench_data *d)
                       "resolver, t_ms)",
                       NULL, NULL, NULL) != SQLITE_OK) ||
         sqlite3_prepare_v2(x->db,
-                           "SELECT id, t_ms, answer FROM series WHERE qname = ?1 AND "
-                           "qtype = ?2 AND agent = ?3 AND resolver = ?4",
+                           "SELECT id, t_ms, received_ms, answer FROM series WHERE qname = ?1 "
+                           "AND qtype = ?2 AND agent = ?3 AND resolver = ?4",
                            -1, &x->sget, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(x->db, "PRAGMA data_version", -1, &x->dver, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(x->db,
                            "INSERT INTO series (qname, qtype, agent, resolver, obs_id, t_ms, "
                            "received_ms, answer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -288,10 +399,12 @@ static void bench_side_close(bench_side *x)
     sqlite3_finalize(x->sins);
     sqlite3_finalize(x->supd);
     sqlite3_finalize(x->chg);
+    sqlite3_finalize(x->dver);
     sqlite3_close(x->db);
     x->db = NULL;
     x->begin = x->commit = x->batch = x->obs = NULL;
-    x->sget = x->sins = x->supd = x->chg = NULL;
+    x->sget = x->sins = x->supd = x->chg = x->dver = NULL;
+    bench_map_free(&x->series);
     bench_unlink(x->path);
 }
 
@@ -318,33 +431,49 @@ static int64_t bench_answer(const proto_obs *o)
     return (int64_t)h;
 }
 
-/* Raw SQLite doing the store's series upkeep for observation id. */
+/* Raw SQLite doing the store's series upkeep for observation id (store_put_series()). */
 static bool bench_raw_series(bench_side *x, const store_batch *b, const proto_obs *o, int64_t id)
 {
-    int64_t answer = bench_answer(o), sid;
-    sqlite3_stmt *st = x->sget;
-    sqlite3_bind_text(st, 1, o->qname, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, o->qtype);
-    sqlite3_bind_text(st, 3, b->agent_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->resolver, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        sid = sqlite3_column_int64(st, 0);
-        int64_t t_ms = sqlite3_column_int64(st, 1), old = sqlite3_column_int64(st, 2);
+    int64_t answer = bench_answer(o), sid = 0, t_ms = 0, old = 0;
+    bool hit, found;
+    bench_series *e = bench_map_slot(&x->series, b->agent_id, o, &hit);
+    sqlite3_stmt *st;
+    if (!e) {
+        fprintf(stderr, "bench: raw: out of memory\n");
+        return false;
+    }
+    if (hit) {
+        found = true;
+        sid = e->id;
+        t_ms = e->t_ms;
+        old = e->answer;
+    } else {
+        st = x->sget;
+        sqlite3_bind_text(st, 1, o->qname, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, o->qtype);
+        sqlite3_bind_text(st, 3, b->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, o->resolver, -1, SQLITE_STATIC);
+        if ((found = sqlite3_step(st) == SQLITE_ROW)) {
+            sid = sqlite3_column_int64(st, 0);
+            t_ms = sqlite3_column_int64(st, 1);
+            old = sqlite3_column_int64(st, 3);
+        }
         sqlite3_reset(st);
+    }
+    if (found) {
         if (o->t_ms < t_ms)
-            return true;
+            return bench_map_keep(&x->series, e, o->qtype, sid, t_ms, old);
         st = x->supd;
         sqlite3_bind_int64(st, 1, sid);
         sqlite3_bind_int64(st, 2, id);
         sqlite3_bind_int64(st, 3, o->t_ms);
         sqlite3_bind_int64(st, 4, b->received_ms);
         sqlite3_bind_int64(st, 5, answer);
-        if (!bench_step(x, st))
+        if (!bench_step(x, st) || !bench_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
             return false;
         if (answer == old)
             return true;
     } else {
-        sqlite3_reset(st);
         st = x->sins;
         sqlite3_bind_text(st, 1, o->qname, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, o->qtype);
@@ -357,6 +486,8 @@ static bool bench_raw_series(bench_side *x, const store_batch *b, const proto_ob
         if (!bench_step(x, st))
             return false;
         sid = sqlite3_last_insert_rowid(x->db);
+        if (!bench_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
+            return false;
     }
     st = x->chg;
     sqlite3_bind_int64(st, 1, sid);
@@ -434,7 +565,7 @@ static bool bench_side_group(bench_side *x, const store_batch *group, size_t k,
 {
     char err[512];
     int64_t start = clock_mono_us();
-    if (x->how == BENCH_STORE) {
+    if (x->how == BENCH_STORE || x->how == BENCH_STORE_NC) {
         if (store_put_batches(x->store, group, k, res, err, sizeof err) != 0) {
             fprintf(stderr, "bench: %s\n", err);
             return false;
@@ -442,6 +573,13 @@ static bool bench_side_group(bench_side *x, const store_batch *group, size_t k,
     } else {
         if (!bench_step(x, x->begin))
             return false;
+        /* The store reads the data version once a transaction (its series cache). */
+        if (x->how == BENCH_RAW_SAME) {
+            int rc = sqlite3_step(x->dver);
+            sqlite3_reset(x->dver);
+            if (rc != SQLITE_ROW)
+                return false;
+        }
         for (size_t i = 0; i < k; i++)
             if (!bench_raw_batch(x, &group[i]))
                 return false;
@@ -475,6 +613,8 @@ int main(int argc, char **argv)
                 domains * BENCH_AGENTS / 2);
         return 2;
     }
+    /* As coordinator/store.c sets it up, before SQLite's first use: no memory statistics. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     printf("command:");
     for (int i = 0; i < argc; i++)
         printf(" %s", argv[i]);
@@ -488,6 +628,7 @@ int main(int argc, char **argv)
 
     bench_side sides[] = {
         {.label = "store", .how = BENCH_STORE},
+        {.label = "store, no cache", .how = BENCH_STORE_NC},
         {.label = "raw, same writes", .how = BENCH_RAW_SAME},
         {.label = "raw, rows only", .how = BENCH_RAW_ROWS},
         {.label = "raw, history index", .how = BENCH_RAW_INDEX},
@@ -522,8 +663,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_sides; i++)
         printf("%-20s %9.0f obs/s (%6.2f s)   store/this %.2f\n", sides[i].label,
                obs / sides[i].secs, sides[i].secs, sides[i].secs / sides[0].secs);
-    printf("STORE_OPS=%.0f\nRAW_SAME_OPS=%.0f\nRAW_ROWS_OPS=%.0f\nRAW_INDEX_OPS=%.0f\n",
-           obs / sides[0].secs, obs / sides[1].secs, obs / sides[2].secs, obs / sides[3].secs);
+    printf("STORE_OPS=%.0f\nSTORE_NOCACHE_OPS=%.0f\nRAW_SAME_OPS=%.0f\nRAW_ROWS_OPS=%.0f\n"
+           "RAW_INDEX_OPS=%.0f\n",
+           obs / sides[0].secs, obs / sides[1].secs, obs / sides[2].secs, obs / sides[3].secs,
+           obs / sides[4].secs);
     rc = 0;
 done:
     for (size_t i = 0; i < n_sides; i++)

@@ -8,9 +8,11 @@
 # agents send signed RESULTS batches of 100 observations as fast as they are
 # acked (W unacked each) for SECONDS, and the same batches go through raw
 # SQLite in the same commit groups (twice: the store's writes - batch and
-# observation rows, series upkeep, changes - and the rows alone) and
-# through libsodium alone; the rates and the ratios are printed. Stops the
-# coordinator and prints its CPU time.
+# observation rows, series upkeep with the series kept in memory as the
+# store's cache keeps them, changes - and the rows alone; both with the
+# store's page cache size and SQLite's memory statistics off, as the store
+# sets them) and through libsodium alone; the rates and the ratios are
+# printed. Stops the coordinator and prints its CPU time.
 # A benchmark, not a test: it fails only when a tool fails.
 #
 #   tests/bench/run-ingest.sh [SECONDS]      (default 10)
@@ -93,7 +95,7 @@ ver=$(sed -n 's/^VERIFY_OPS=//p' "$work/bench.out")
 grp=$(sed -n 's/^GROUP_MEAN=//p' "$work/bench.out")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
 echo "== coordinator $ing obs/s committed and acked (synchronous=FULL, $grp batches per commit on average)"
-echo "== raw SQLite, same groups: same writes as the store (rows + series upkeep + changes) $same obs/s;" \
+echo "== raw SQLite, same groups: same writes as the store (rows + series upkeep, series kept in memory, + changes) $same obs/s;" \
 	"rows only (batch + observation rows) $rows obs/s; libsodium verify alone $ver obs/s"
 echo "== ratio coordinator / raw SQLite same writes: $(ratio "$ing" "$same")," \
 	"coordinator / raw SQLite rows only: $(ratio "$ing" "$rows")," \

@@ -1,7 +1,9 @@
 /*
  * tests/unit/test_store.c - the coordinator's store: batches round trip,
  * duplicates by (agent, seq), rollback, migrations, retention, queries,
- * SMTP probes.
+ * SMTP probes, and the series cache (its copies stay what the file holds
+ * across rollback, retention, eviction, late observations and another
+ * writer).
  */
 #include "testutil.h"
 
@@ -1091,6 +1093,323 @@ static void test_migrate_smtp(void **state)
                         "0");
 }
 
+/* ---- the series cache ----------------------------------------------------- */
+
+/* Cache sizes every cache test runs with: none, one entry, one set, the default. */
+static const size_t cache_sizes[] = {0, 1, 8, 262144};
+#define N_CACHE_SIZES (sizeof cache_sizes / sizeof cache_sizes[0])
+
+/* Remove the store file (and its WAL) at path. */
+static void remove_store(const char *path)
+{
+    char p[600];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+/* A new store at db_path holding at most max series in its cache. */
+static store_t *open_cache(size_t max)
+{
+    remove_store(db_path);
+    store_t *s = open_ok(db_path);
+    store_series_cache(s, max);
+    return s;
+}
+
+/* store_latest() or (history) store_history() from 0 of (qname, qtype) as lines in c. */
+static void query(store_t *s, bool history, const char *qname, uint16_t qtype, lines_ctx *c)
+{
+    char err[512] = "";
+    memset(c, 0, sizeof *c);
+    int rc = history ? store_history(s, qname, qtype, 0, on_latest, c, err, sizeof err)
+                     : store_latest(s, qname, qtype, on_latest, c, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: %s", history ? "store_history" : "store_latest", err);
+}
+
+static void assert_latest(store_t *s, const char *qname, const char *want)
+{
+    lines_ctx c;
+    query(s, false, qname, 1, &c);
+    assert_string_equal(c.text, want);
+}
+
+static void assert_history(store_t *s, const char *qname, const char *want)
+{
+    lines_ctx c;
+    query(s, true, qname, 1, &c);
+    assert_string_equal(c.text, want);
+}
+
+/* Store one batch of agent "a" holding the n observations o (type A at "local"). */
+static void put_obs(store_t *s, uint64_t seq, int64_t received_ms, proto_obs *o, size_t n)
+{
+    proto_results r = {.obs = o, .n_obs = n};
+    store_batch b = batch("a", seq, received_ms, &r);
+    assert_string_equal(put(s, &b, 1), "s");
+}
+
+/* A group that fails rolls back whole: the cache must not keep what it wrote. */
+static void test_cache_rollback(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_CACHE_SIZES; k++) {
+        store_t *s = open_cache(cache_sizes[k]);
+        char err[512] = "";
+        proto_obs o1[] = {obs_min("local", "r.test.", 1, 100, "A")};
+        put_obs(s, 1, 10, o1, 1);
+        /* r moves to 300 with answer B and n.test. is new; then the group fails. */
+        proto_obs o2[] = {obs_min("local", "r.test.", 1, 300, "B"),
+                          obs_min("local", "n.test.", 1, 300, "N")};
+        proto_results r2 = {.obs = o2, .n_obs = 2};
+        sample bad;
+        sample_init(&bad, 1);
+        bad.obs[1].qname = NULL;
+        store_batch g[] = {batch("a", 2, 20, &r2), batch("a", 3, 20, &bad.results)};
+        store_put_result res[2];
+        assert_int_equal(store_put_batches(s, g, 2, res, err, sizeof err), -1);
+        /* The file holds r at 100 with A: 200 is newer, and A is no change. n is new again. */
+        proto_obs o3[] = {obs_min("local", "r.test.", 1, 200, "A"),
+                          obs_min("local", "n.test.", 1, 50, "N2")};
+        put_obs(s, 4, 30, o3, 2);
+        assert_latest(s, "r.test.", "a|-|local|200|A|0\n");
+        assert_history(s, "r.test.", "a|-|local|100|A|0\n");
+        assert_latest(s, "n.test.", "a|-|local|50|N2|0\n");
+        assert_history(s, "n.test.", "a|-|local|50|N2|0\n");
+        store_close(&s);
+        assert_string_equal(raw_text(db_path, "SELECT count(*) FROM series"), "2");
+    }
+}
+
+/* A commit that fails (here a deferred foreign key a trigger breaks) rolls back too. */
+static void test_cache_commit_fails(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_CACHE_SIZES; k++) {
+        store_t *s = open_cache(cache_sizes[k]);
+        char err[512] = "";
+        proto_obs o1[] = {obs_min("local", "c.test.", 1, 100, "A")};
+        put_obs(s, 1, 10, o1, 1);
+        raw_exec(db_path, "CREATE TRIGGER boom AFTER UPDATE ON series WHEN NEW.t_ms = 300 BEGIN "
+                          "INSERT INTO batches (agent, seq, received_ms, check_id, incomplete, "
+                          "n_obs, n_findings) VALUES ('ghost', 1, 0, 0, 0, 0, 0); END;");
+        proto_obs o2[] = {obs_min("local", "c.test.", 1, 300, "B")};
+        proto_results r2 = {.obs = o2, .n_obs = 1};
+        store_batch b2 = batch("a", 2, 20, &r2);
+        store_put_result res;
+        assert_int_equal(store_put_batches(s, &b2, 1, &res, err, sizeof err), -1);
+        if (!strstr(err, "committing") || !strstr(err, "FOREIGN KEY"))
+            fail_msg("unexpected error: %s", err);
+        /* The file holds c at 100 with A. */
+        proto_obs o3[] = {obs_min("local", "c.test.", 1, 200, "A")};
+        put_obs(s, 3, 30, o3, 1);
+        assert_latest(s, "c.test.", "a|-|local|200|A|0\n");
+        assert_history(s, "c.test.", "a|-|local|100|A|0\n");
+        store_close(&s);
+    }
+}
+
+/* Retention deletes series rows: the cache must forget them, and only them. */
+static void test_cache_purge(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_CACHE_SIZES; k++) {
+        store_t *s = open_cache(cache_sizes[k]);
+        char err[512] = "";
+        proto_obs o1[] = {obs_min("local", "p.test.", 1, 100, "A"),
+                          obs_min("local", "q.test.", 1, 100, "A")};
+        put_obs(s, 1, 1000, o1, 2);
+        proto_obs o2[] = {obs_min("local", "q.test.", 1, 200, "A")};
+        put_obs(s, 2, 3000, o2, 1);
+        /* p's row (received at 1000) goes; q's (3000) stays. */
+        assert_int_equal(store_purge(s, 2000, NULL, err, sizeof err), 0);
+        assert_latest(s, "p.test.", "");
+        /* p starts afresh, even before its purged latest; q's 150 is older than its 200. */
+        proto_obs o3[] = {obs_min("local", "p.test.", 1, 50, "B"),
+                          obs_min("local", "q.test.", 1, 150, "B")};
+        put_obs(s, 3, 4000, o3, 2);
+        assert_latest(s, "p.test.", "a|-|local|50|B|0\n");
+        assert_history(s, "p.test.", "a|-|local|50|B|0\n");
+        assert_latest(s, "q.test.", "a|-|local|200|A|0\n");
+        assert_history(s, "q.test.", "");
+        /* q's copy still says A: no change at 250. */
+        proto_obs o4[] = {obs_min("local", "q.test.", 1, 250, "A")};
+        put_obs(s, 4, 5000, o4, 1);
+        assert_latest(s, "q.test.", "a|-|local|250|A|0\n");
+        assert_history(s, "q.test.", "");
+        store_close(&s);
+    }
+}
+
+/* Late and equal times through the cache: an older observation changes nothing of it. */
+static void test_cache_out_of_order(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_CACHE_SIZES; k++) {
+        store_t *s = open_cache(cache_sizes[k]);
+        proto_obs o[] = {
+            obs_min("local", "o.test.", 1, 200, "A"), obs_min("local", "o.test.", 1, 150, "B"),
+            obs_min("local", "o.test.", 1, 300, "A"), obs_min("local", "o.test.", 1, 300, "B"),
+            obs_min("local", "o.test.", 1, 250, "C"),
+        };
+        for (size_t i = 0; i < 5; i++)
+            put_obs(s, i + 1, 10 * (int64_t)(i + 1), &o[i], 1);
+        assert_latest(s, "o.test.", "a|-|local|300|B|0\n");
+        assert_history(s, "o.test.", "a|-|local|200|A|0\na|-|local|300|B|0\n");
+        /* The same within one batch. */
+        put_obs(s, 6, 60, o, 5);
+        assert_latest(s, "o.test.", "a|-|local|300|B|0\n");
+        store_close(&s);
+    }
+}
+
+/* Another connection's commit (an operator's sqlite3) drops the cache. */
+static void test_cache_other_writer(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_CACHE_SIZES; k++) {
+        store_t *s = open_cache(cache_sizes[k]);
+        proto_obs o1[] = {obs_min("local", "w.test.", 1, 100, "A")};
+        put_obs(s, 1, 10, o1, 1);
+        raw_exec(db_path, "DELETE FROM series; DELETE FROM changes;");
+        proto_obs o2[] = {obs_min("local", "w.test.", 1, 50, "B")};
+        put_obs(s, 2, 20, o2, 1);
+        assert_latest(s, "w.test.", "a|-|local|50|B|0\n");
+        assert_history(s, "w.test.", "a|-|local|50|B|0\n");
+        store_close(&s);
+    }
+}
+
+/* Every row of a query's first column, one a line (malloced). */
+static char *raw_dump(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0, cap = 4096;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t n = strlen(t ? t : "");
+        if (len + n + 2 > cap) {
+            cap = (len + n + 2) * 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+        memcpy(out + len, t ? t : "", n);
+        len += n;
+        out[len++] = '\n';
+        out[len] = '\0';
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static uint32_t xorshift(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+/*
+ * Random groups of late, equal and changing observations of 48 series, with
+ * groups that fail, purges and another connection's deletes, through a
+ * cache of max series; the series and changes tables as text (malloced).
+ */
+static char *cache_scenario(size_t max)
+{
+    static const char *const agents[] = {"a1", "a2", "a3"};
+    static const char *const resolvers[] = {"local", "9.9.9.9"};
+    static const char *const names[] = {"q0.test.", "q1.test.", "q2.test.", "q3.test."};
+    static const char *const answers[] = {"X", "Y", "Z"};
+    char err[512] = "";
+    store_t *s = open_cache(max);
+    uint32_t rnd = 2463534242u;
+    uint64_t seq = 0;
+    size_t failed = 0;
+    for (int g = 0; g < 80; g++) {
+        proto_obs obs[4][12];
+        proto_results r[5];
+        store_batch b[5];
+        store_put_result res[5];
+        size_t nb = 1 + xorshift(&rnd) % 4;
+        for (size_t i = 0; i < nb; i++) {
+            size_t n = 1 + xorshift(&rnd) % 12;
+            for (size_t j = 0; j < n; j++) {
+                obs[i][j] =
+                    obs_min(resolvers[xorshift(&rnd) % 2], names[xorshift(&rnd) % 4],
+                            (uint16_t)(1 + xorshift(&rnd) % 2),
+                            g * 100 + (int64_t)(xorshift(&rnd) % 400), answers[xorshift(&rnd) % 3]);
+                obs[i][j].rcode = 0;
+                obs[i][j].fail = PROTO_FAIL_NONE;
+            }
+            r[i] = (proto_results){.obs = obs[i], .n_obs = n};
+            b[i] = batch(agents[xorshift(&rnd) % 3], ++seq, g * 10, &r[i]);
+        }
+        bool fails = g % 7 == 6;
+        sample bad;
+        if (fails) {
+            sample_init(&bad, 1);
+            bad.obs[1].qname = NULL;
+            b[nb++] = batch("a1", ++seq, g * 10, &bad.results);
+        }
+        if (store_put_batches(s, b, nb, res, err, sizeof err) != (fails ? -1 : 0))
+            fail_msg("group %d: %s", g, fails ? "stored though it fails" : err);
+        failed += fails;
+        if (g % 13 == 12 && store_purge(s, (g - 4) * 10, NULL, err, sizeof err) != 0)
+            fail_msg("store_purge: %s", err);
+        if (g % 17 == 16)
+            raw_exec(db_path, "DELETE FROM series WHERE qname = 'q3.test.' AND agent = 'a2'");
+    }
+    store_close(&s);
+    assert_int_equal(failed, 11);
+    char *series = raw_dump(db_path, "SELECT qname || ' ' || qtype || ' ' || agent || ' ' || "
+                                     "resolver || ' ' || obs_id || ' ' || t_ms || ' ' || "
+                                     "received_ms || ' ' || answer FROM series "
+                                     "ORDER BY qname, qtype, agent, resolver");
+    char *changes = raw_dump(db_path, "SELECT s.qname || ' ' || s.qtype || ' ' || s.agent || ' ' "
+                                      "|| s.resolver || ' ' || c.t_ms || ' ' || c.obs_id || ' ' "
+                                      "|| c.received_ms FROM changes c JOIN series s ON "
+                                      "s.id = c.series ORDER BY 1");
+    char *all = malloc(strlen(series) + strlen(changes) + 16);
+    assert_non_null(all);
+    sprintf(all, "%s--\n%s", series, changes);
+    free(series);
+    free(changes);
+    return all;
+}
+
+/* Whatever the cache's size (evicting all the time, or never), the file ends the same. */
+static void test_cache_eviction(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 2, 3, 8, 16, 48, 262144};
+    char *want = cache_scenario(0);
+    /* Not a trivial scenario: many series, changes and late observations. */
+    size_t lines = 0;
+    for (const char *p = want; *p; p++)
+        lines += *p == '\n';
+    assert_true(lines > 100);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *got = cache_scenario(sizes[i]);
+        if (strcmp(got, want) != 0)
+            fail_msg("cache of %zu series: the file differs from one stored without a cache",
+                     sizes[i]);
+        free(got);
+    }
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1108,6 +1427,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuse_foreign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smtp_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_smtp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_commit_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_other_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_eviction, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
