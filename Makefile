@@ -88,7 +88,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(TEST_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(ALL_LIBS)
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c tests/bench/benchref.h $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 

@@ -66,6 +66,7 @@
 #include "common/keyfile.h"
 #include "coordinator/store.h"
 #include "proto/envelope.h"
+#include "tests/bench/benchref.h"
 
 #define BI_OBS         100     /* observations per batch */
 #define BI_DOMAINS     2500    /* domains monitored, 25 per batch */
@@ -503,105 +504,6 @@ static int bi_cmp_size(const void *x, const void *y)
 /* PRAGMA cache_size of coordinator/store.c (STORE_CACHE_KIB). */
 #define BI_CACHE_PRAGMA "PRAGMA cache_size = -32768"
 
-/* A series the same-writes side has written or read: what the store's series cache keeps. */
-typedef struct bi_series {
-    char *key;      /* "qname\0agent\0resolver" (malloced); NULL: a free slot */
-    size_t key_len; /* its bytes */
-    uint16_t qtype; /* the question's type */
-    int64_t id;     /* series.id */
-    int64_t t_ms;   /* series.t_ms */
-    int64_t answer; /* series.answer */
-} bi_series;
-
-/*
- * Every series seen, by key: open addressing, grown at half full. Unlike the
- * store's cache it never evicts: the store's holds 262,144 series, the
- * bench makes K x 10,000 (80,000 with the default K = 8).
- */
-typedef struct bi_map {
-    bi_series *slots; /* cap slots */
-    size_t cap;       /* a power of two, or 0 */
-    size_t n;         /* slots in use */
-    char key[640];    /* the key looked up last */
-    size_t key_len;   /* its bytes */
-} bi_map;
-
-static uint64_t bi_map_hash(const char *key, size_t len, uint16_t qtype)
-{
-    uint64_t h = (UINT64_C(14695981039346656037) ^ qtype) * UINT64_C(1099511628211);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * UINT64_C(1099511628211);
-    return h;
-}
-
-/*
- * The slot of (o's question, agent): *hit when it holds that series, else
- * the free slot for it; NULL when out of memory.
- */
-static bi_series *bi_map_slot(bi_map *m, const char *agent, const proto_obs *o, bool *hit)
-{
-    *hit = false;
-    if (m->n * 2 >= m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 65536;
-        bi_series *slots = calloc(cap, sizeof *slots);
-        if (!slots)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            bi_series *e = &m->slots[i];
-            if (!e->key)
-                continue;
-            size_t j = bi_map_hash(e->key, e->key_len, e->qtype) & (cap - 1);
-            while (slots[j].key)
-                j = (j + 1) & (cap - 1);
-            slots[j] = *e;
-        }
-        free(m->slots);
-        m->slots = slots;
-        m->cap = cap;
-    }
-    int len = snprintf(m->key, sizeof m->key, "%s%c%s%c%s", o->qname, 0, agent, 0, o->resolver);
-    if (len < 0 || (size_t)len >= sizeof m->key)
-        return NULL;
-    m->key_len = (size_t)len;
-    size_t i = bi_map_hash(m->key, m->key_len, o->qtype) & (m->cap - 1);
-    for (;; i = (i + 1) & (m->cap - 1)) {
-        bi_series *e = &m->slots[i];
-        if (!e->key)
-            return e;
-        if (e->qtype == o->qtype && e->key_len == m->key_len &&
-            memcmp(e->key, m->key, m->key_len) == 0) {
-            *hit = true;
-            return e;
-        }
-    }
-}
-
-/* Fill slot e (bi_map_slot()'s) with the series' row; false when out of memory. */
-static bool bi_map_keep(bi_map *m, bi_series *e, uint16_t qtype, int64_t id, int64_t t_ms,
-                        int64_t answer)
-{
-    if (!e->key) {
-        if (!(e->key = malloc(m->key_len)))
-            return false;
-        memcpy(e->key, m->key, m->key_len);
-        e->key_len = m->key_len;
-        e->qtype = qtype;
-        m->n++;
-    }
-    e->id = id;
-    e->t_ms = t_ms;
-    e->answer = answer;
-    return true;
-}
-
-static void bi_map_free(bi_map *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].key);
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
 /*
  * Two sides, each on a file of its own made by store_open():
  *   same writes  what coordinator/store.c writes for a batch, with its SQL:
@@ -631,7 +533,7 @@ typedef struct bi_raw {
     sqlite3_stmt *chg;       /* same: a change */
     sqlite3_stmt *agent;     /* same: the agent's highest seq and count */
     sqlite3_stmt *version;   /* same: PRAGMA data_version */
-    bi_map series;           /* same: the series seen */
+    bench_map series;        /* same: the series seen */
     int64_t next_id;         /* id of the next observation */
     double secs;             /* the window's groups: wall seconds */
     double cpu;              /* and CPU seconds */
@@ -750,7 +652,7 @@ static void bi_raw_close(bi_raw *x)
     }
     sqlite3_close(x->db);
     x->db = NULL;
-    bi_map_free(&x->series);
+    bench_map_free(&x->series);
     bi_unlink(x->path);
 }
 
@@ -779,25 +681,13 @@ static bool bi_query_id(bi_raw *x, sqlite3_stmt *st, int64_t *out)
     return true;
 }
 
-/* The store's fingerprint of an answer (coordinator/store.c, store_answer()). */
-static int64_t bi_answer(const proto_obs *o)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    const uint64_t prime = UINT64_C(1099511628211);
-    h = (h ^ o->rcode) * prime;
-    h = (h ^ o->fail) * prime;
-    for (const unsigned char *p = (const unsigned char *)o->rrset; *p; p++)
-        h = (h ^ *p) * prime;
-    return (int64_t)h;
-}
-
 /* The store's series upkeep for observation id (coordinator/store.c, store_put_series()). */
 static bool bi_raw_series(bi_raw *x, const char *agent, int64_t received_ms, const proto_obs *o,
                           int64_t id)
 {
-    int64_t answer = bi_answer(o), sid = 0, t_ms = 0, old = 0;
+    int64_t answer = bench_answer(o), sid = 0, t_ms = 0, old = 0;
     bool hit, found;
-    bi_series *e = bi_map_slot(&x->series, agent, o, &hit);
+    bench_series *e = bench_map_slot(&x->series, agent, o, &hit);
     sqlite3_stmt *st;
     if (!e) {
         fprintf(stderr, "bench: raw: out of memory\n");
@@ -828,14 +718,14 @@ static bool bi_raw_series(bi_raw *x, const char *agent, int64_t received_ms, con
     }
     if (found) {
         if (o->t_ms < t_ms)
-            return bi_map_keep(&x->series, e, o->qtype, sid, t_ms, old);
+            return bench_map_keep(&x->series, e, o->qtype, sid, t_ms, old);
         st = x->supd;
         sqlite3_bind_int64(st, 1, sid);
         sqlite3_bind_int64(st, 2, id);
         sqlite3_bind_int64(st, 3, o->t_ms);
         sqlite3_bind_int64(st, 4, received_ms);
         sqlite3_bind_int64(st, 5, answer);
-        if (!bi_step(x, st) || !bi_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
+        if (!bi_step(x, st) || !bench_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
             return false;
         if (answer == old)
             return true;
@@ -852,7 +742,7 @@ static bool bi_raw_series(bi_raw *x, const char *agent, int64_t received_ms, con
         if (!bi_step(x, st))
             return false;
         sid = sqlite3_last_insert_rowid(x->db);
-        if (!bi_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
+        if (!bench_map_keep(&x->series, e, o->qtype, sid, o->t_ms, answer))
             return false;
     }
     st = x->chg;
